@@ -1,0 +1,206 @@
+"""Member: a follower of the Official Account, identified by WeChat openid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import DomainError, InvalidInput, NotFound
+from domain.ids import derived_id
+
+MAX_TAG_LENGTH = 32
+
+
+class MemberNotFound(NotFound):
+    """No member has this id or openid."""
+
+    slug = "member-not-found"
+    title = "Member not found"
+
+
+class AlreadyFollowing(DomainError):
+    """The member follows already; a second follow changes nothing."""
+
+    slug = "already-following"
+    title = "Already following"
+
+
+class NotFollowing(DomainError):
+    """The member has unfollowed; there is nothing to unfollow."""
+
+    slug = "not-following"
+    title = "Not following"
+
+
+class InvalidProfile(InvalidInput):
+    """A profile field is malformed."""
+
+    slug = "invalid-profile"
+    title = "Invalid profile"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Where a follower first came from: first touch, never rewritten."""
+
+    scene: str | None = None
+    store_id: UUID | None = None
+    campaign_id: UUID | None = None
+    referrer_id: UUID | None = None
+    share_token: str | None = None
+
+
+class Member(Aggregate):
+    """A follower; created by the first follow, which fixes attribution forever."""
+
+    @staticmethod
+    def id_for(openid: str) -> UUID:
+        return derived_id("member", openid)
+
+    class Followed(Aggregate.Created):
+        openid: str
+        scene: str | None
+        store_id: UUID | None
+        campaign_id: UUID | None
+        referrer_id: UUID | None
+        share_token: str | None
+        at: datetime
+
+    class Unfollowed(Aggregate.Event):
+        at: datetime
+
+        def apply(self, member: Member) -> None:
+            member.following = False
+
+    class Refollowed(Aggregate.Event):
+        scene: str | None
+        at: datetime
+
+        def apply(self, member: Member) -> None:
+            member.following = True
+
+    class ProfileCompleted(Aggregate.Event):
+        region: str
+        phone: str | None
+
+        def apply(self, member: Member) -> None:
+            member.region = self.region
+            member.phone = self.phone
+
+    class Tagged(Aggregate.Event):
+        tag: str
+
+        def apply(self, member: Member) -> None:
+            member.tags.append(self.tag)
+
+    class Untagged(Aggregate.Event):
+        tag: str
+
+        def apply(self, member: Member) -> None:
+            member.tags.remove(self.tag)
+
+    class PurchaseRecorded(Aggregate.Event):
+        store_id: UUID
+        amount_fen: int
+        order_ref: str
+        at: datetime
+
+        def apply(self, member: Member) -> None:
+            member.spent_fen += self.amount_fen
+
+    def __init__(
+        self,
+        openid: str,
+        scene: str | None,
+        store_id: UUID | None,
+        campaign_id: UUID | None,
+        referrer_id: UUID | None,
+        share_token: str | None,
+        at: datetime,
+    ) -> None:
+        self.openid = openid
+        self.attribution = Attribution(scene, store_id, campaign_id, referrer_id, share_token)
+        self.followed_at = at
+        self.following = True
+        self.region: str | None = None
+        self.phone: str | None = None
+        self.tags: list[str] = []
+        self.spent_fen = 0
+
+    @classmethod
+    def follow(cls, openid: str, attribution: Attribution, now: datetime) -> Member:
+        """A first follow: creates the member with its first-touch attribution."""
+        if not openid.strip():
+            raise InvalidInput("openid must not be empty")
+        member_id = cls.id_for(openid)
+        referrer_id = attribution.referrer_id
+        if referrer_id == member_id:  # self-referral earns no attribution
+            referrer_id = None
+        return cls._create(
+            cls.Followed,
+            id=member_id,
+            openid=openid,
+            scene=attribution.scene,
+            store_id=attribution.store_id,
+            campaign_id=attribution.campaign_id,
+            referrer_id=referrer_id,
+            share_token=attribution.share_token if referrer_id else None,
+            at=now,
+        )
+
+    def refollow(self, scene: str | None, now: datetime) -> None:
+        """Follow again after unfollowing: never re-attributes, never re-rewards."""
+        if self.following:
+            raise AlreadyFollowing(f"member {self.id} already follows")
+        self.trigger_event(self.Refollowed, scene=scene, at=now)
+
+    def unfollow(self, now: datetime) -> None:
+        """Stop following the Official Account."""
+        if not self.following:
+            raise NotFollowing(f"member {self.id} does not follow")
+        self.trigger_event(self.Unfollowed, at=now)
+
+    def complete_profile(self, region: str, phone: str | None = None) -> None:
+        """Record the member's region and, optionally, phone number."""
+        region = region.strip()
+        if not region:
+            raise InvalidProfile("region must not be empty")
+        if phone is not None and not (phone.isdigit() and 5 <= len(phone) <= 15):
+            raise InvalidProfile("phone must be 5 to 15 digits")
+        self.trigger_event(self.ProfileCompleted, region=region, phone=phone)
+
+    def record_purchase(self, store_id: UUID, amount_fen: int, order_ref: str, now: datetime):
+        """A purchase at a store's till, in fen."""
+        if amount_fen <= 0:
+            raise InvalidInput("amount_fen must be positive")
+        if not order_ref.strip():
+            raise InvalidInput("a purchase needs an order_ref")
+        self.trigger_event(
+            self.PurchaseRecorded,
+            store_id=store_id,
+            amount_fen=amount_fen,
+            order_ref=order_ref,
+            at=now,
+        )
+
+    def tag(self, tag: str) -> None:
+        """Add a segmentation tag; tagging twice changes nothing."""
+        tag = self.check_tag(tag)
+        if tag not in self.tags:
+            self.trigger_event(self.Tagged, tag=tag)
+
+    def untag(self, tag: str) -> None:
+        """Remove a segmentation tag if present."""
+        tag = self.check_tag(tag)
+        if tag in self.tags:
+            self.trigger_event(self.Untagged, tag=tag)
+
+    @staticmethod
+    def check_tag(tag: str) -> str:
+        tag = tag.strip()
+        if not tag or len(tag) > MAX_TAG_LENGTH:
+            raise InvalidProfile(f"a tag has 1 to {MAX_TAG_LENGTH} characters")
+        return tag

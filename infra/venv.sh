@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sourced by the other scripts: make .venv with Python 3.11 and the project installed.
+# Usage: source infra/venv.sh [extras]   (extras e.g. "dev")
+set -euo pipefail
+
+lianjie_python() {
+  for candidate in python3.11 python3 python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+        command -v "$candidate"
+        return 0
+    fi
+  done
+  echo "Python 3.11 is needed and was not found on PATH" >&2
+  return 1
+}
+
+lianjie_venv() {
+  local extras="${1:-}" spec="." stamp
+  [[ -n $extras ]] && spec=".[$extras]"
+  if [[ ! -x .venv/bin/python ]]; then
+    "$(lianjie_python)" -m venv .venv
+  fi
+  stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
+  if [[ ! -f $stamp ]]; then
+    echo "==> installing lianjie${extras:+ with $extras extras} into .venv"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e "$spec"
+    touch "$stamp"
+  fi
+}

@@ -1,0 +1,129 @@
+"""What every use case shares: clock, rules, loading by id, conflict retries, idempotency."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from domain.errors import NotFound
+from services.app.idempotency import IdempotencyRecord
+from services.app.rules import BusinessRules
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+Clock = Callable[[], datetime]
+MAX_CONFLICT_RETRIES = 200
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConflictPersisted(Exception):
+    """A command kept losing optimistic-concurrency races; nothing was saved."""
+
+
+class AppBase(Application):
+    """The eventsourcing application every use-case mixin builds on."""
+
+    name = "Lianjie"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        rules: BusinessRules | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(env)
+        self.rules = rules or BusinessRules()
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def load(self, cls: type[A], aggregate_id: UUID, not_found: type[NotFound]) -> A:
+        """The aggregate with this id, or the domain's not-found error."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise not_found(f"no {cls.__name__.lower()} {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise not_found(f"no {cls.__name__.lower()} {aggregate_id}")
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def retrying(self, attempt: Callable[[], R]) -> R:
+        """Run `attempt` again when it loses a version race; rules are re-checked each time."""
+        for tries in range(MAX_CONFLICT_RETRIES):
+            try:
+                return attempt()
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(tries + 1, 10)))
+        raise ConflictPersisted(f"gave up after {MAX_CONFLICT_RETRIES} conflicting attempts")
+
+    def once(
+        self,
+        scope: str,
+        key: str | None,
+        answer_type: Callable[..., R],
+        decide: Callable[[], tuple[R, list[Aggregate]]],
+    ) -> R:
+        """Run a command at most once per (scope, key); a repeat returns the first answer.
+
+        `decide` checks the rules and returns the answer with the aggregates to save;
+        the answer is recorded in the same transaction as the command's events.
+        """
+
+        def attempt() -> R:
+            if key is not None:
+                first = self.first_answer(scope, key, answer_type)
+                if first is not None:
+                    return first
+            answer, aggregates = decide()
+            if key is not None:
+                aggregates = [*aggregates, IdempotencyRecord.record(scope, key, asdict(answer))]
+            self.save(*aggregates)
+            return answer
+
+        return self.retrying(attempt)
+
+    def first_answer(self, scope: str, key: str, answer_type: Callable[..., R]) -> R | None:
+        record_id = IdempotencyRecord.id_for(scope, key)
+        if not self.exists(record_id):
+            return None
+        record: IdempotencyRecord = self.repository.get(record_id)
+        return answer_type(**record.answer)
+
+    def count_events(self, event_class: type, page: int = 1000) -> int:
+        """How many events of this class the log holds (scans the log: for reports, not tills)."""
+        topic, count, start = get_topic(event_class), 0, None
+        while notifications := self.recorder.select_notifications(
+            start, page, topics=[topic], inclusive_of_start=start is None
+        ):
+            count += len(notifications)
+            start = notifications[-1].id
+        return count
+
+    def update(self, load: Callable[[], A], command: Callable[[A], object]) -> A:
+        """Load one aggregate, run a command on it and save; again on a version conflict."""
+
+        def attempt() -> A:
+            aggregate = load()
+            command(aggregate)
+            self.save(aggregate)
+            return aggregate
+
+        return self.retrying(attempt)

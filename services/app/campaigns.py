@@ -1,0 +1,195 @@
+"""Use cases for campaigns: define, start, pause, end, and claim against sharded stock."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.campaign import Campaign, CampaignNotFound, CampaignTerms
+from domain.claim import CampaignOutOfStock, Claim
+from domain.codes import new_coupon_code
+from domain.coupon import Coupon
+from domain.member import NotFollowing
+from domain.stock import StockShard
+from services.app.points import PointsUseCases
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: UUID
+    name: str
+    kind: str
+    status: str
+    reward: dict[str, Any]
+    stock: int | None
+    per_member_limit: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    store_ids: list[UUID] | None
+    coupon_valid_days: int
+    points_cost: int
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What a claim gave: a coupon (code, title, valid_until) or points."""
+
+    claim_id: UUID
+    campaign_id: UUID
+    member_id: UUID
+    code: str | None
+    title: str | None
+    status: str
+    valid_until: datetime | None
+    points: int
+
+
+def campaign_view(campaign: Campaign) -> CampaignView:
+    terms = campaign.terms
+    return CampaignView(
+        id=campaign.id,
+        name=terms.name,
+        kind=terms.kind,
+        status=campaign.status,
+        reward=terms.reward.as_dict(),
+        stock=terms.stock,
+        per_member_limit=terms.per_member_limit,
+        starts_at=terms.starts_at,
+        ends_at=terms.ends_at,
+        store_ids=terms.store_ids,
+        coupon_valid_days=terms.coupon_valid_days,
+        points_cost=terms.points_cost,
+    )
+
+
+class CampaignUseCases(PointsUseCases):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Shards never refill, so a shard seen empty stays empty: skip it next time.
+        self.empty_shards: dict[UUID, set[int]] = defaultdict(set)
+
+    def create_campaign(self, terms: CampaignTerms) -> CampaignView:
+        """Define a campaign in draft, with its stock split over shards."""
+        campaign = Campaign.create(terms)
+        shards = [
+            StockShard.stock(campaign.id, index, units)
+            for index, units in enumerate(campaign.shard_units)
+        ]
+        self.save(campaign, *shards)
+        return campaign_view(campaign)
+
+    def start_campaign(self, campaign_id: UUID) -> CampaignView:
+        """Open a campaign for claims."""
+        return campaign_view(self.update(lambda: self.campaign(campaign_id), Campaign.start))
+
+    def pause_campaign(self, campaign_id: UUID) -> CampaignView:
+        """Stop claims for now."""
+        return campaign_view(self.update(lambda: self.campaign(campaign_id), Campaign.pause))
+
+    def end_campaign(self, campaign_id: UUID) -> CampaignView:
+        """Close a campaign for good."""
+        return campaign_view(self.update(lambda: self.campaign(campaign_id), Campaign.end))
+
+    def get_campaign(self, campaign_id: UUID) -> CampaignView:
+        """A campaign by id."""
+        return campaign_view(self.campaign(campaign_id))
+
+    def campaign(self, campaign_id: UUID) -> Campaign:
+        return self.load(Campaign, campaign_id, CampaignNotFound)
+
+    def claim(
+        self,
+        campaign_id: UUID,
+        member_id: UUID,
+        idempotency_key: str | None = None,
+        reason: str = "claim",
+    ) -> ClaimResult:
+        """Claim a campaign's reward for a member: stock, window and per-member limit hold."""
+        return self.once(
+            f"claim:{campaign_id}:{member_id}",
+            idempotency_key,
+            ClaimResult,
+            lambda: self.decide_claim(campaign_id, member_id, reason),
+        )
+
+    def decide_claim(
+        self, campaign_id: UUID, member_id: UUID, reason: str
+    ) -> tuple[ClaimResult, list[Aggregate]]:
+        now = self.now()
+        campaign = self.campaign(campaign_id)
+        campaign.check_claimable(now)
+        if not self.member(member_id).following:
+            raise NotFollowing("only followers can claim")
+        slot = self.free_claim_slot(campaign, member_id)
+        claim_id = Claim.id_for(campaign_id, member_id, slot)
+        changed: list[Aggregate] = []
+        if campaign.terms.stock:
+            changed.append(self.reserve_unit(campaign, claim_id))
+        reward = campaign.terms.reward
+        account = self.points_account(member_id)
+        if campaign.terms.points_cost:
+            account.spend(campaign.terms.points_cost, "exchange", f"claim:{claim_id}", now)
+        coupon = None
+        if reward.type == "coupon":
+            coupon = Coupon.issue(
+                new_coupon_code(),
+                campaign_id,
+                member_id,
+                reward.title,
+                reward.value_fen,
+                campaign.coupon_window(now),
+                campaign.terms.store_ids,
+            )
+            changed.append(coupon)
+        else:
+            expiry = now + self.rules.points_valid_for
+            account.earn(reward.points, reason, f"claim:{claim_id}", expiry)
+        if account.pending_events:
+            changed.append(account)
+        claim = Claim.make(
+            campaign_id,
+            member_id,
+            slot,
+            campaign.terms.per_member_limit,
+            coupon_code=coupon.code if coupon else None,
+            points=reward.points,
+            reason=reason,
+        )
+        result = ClaimResult(
+            claim_id=claim.id,
+            campaign_id=campaign_id,
+            member_id=member_id,
+            code=coupon.code if coupon else None,
+            title=coupon.title if coupon else None,
+            status="issued",
+            valid_until=coupon.valid_until if coupon else None,
+            points=reward.points,
+        )
+        return result, [claim, *changed]
+
+    def free_claim_slot(self, campaign: Campaign, member_id: UUID) -> int:
+        """The member's first unused claim slot; one past the limit when all are used."""
+        limit = campaign.terms.per_member_limit
+        for slot in range(1, limit + 1):
+            if not self.exists(Claim.id_for(campaign.id, member_id, slot)):
+                return slot
+        return limit + 1
+
+    def reserve_unit(self, campaign: Campaign, claim_id: UUID) -> StockShard:
+        """Reserve one unit from a random shard that still has some."""
+        empty = self.empty_shards[campaign.id]
+        candidates = [i for i in range(campaign.shard_count) if i not in empty]
+        random.shuffle(candidates)
+        for index in candidates:
+            shard: StockShard = self.repository.get(StockShard.id_for(campaign.id, index))
+            if shard.remaining > 0:
+                shard.reserve(claim_id)
+                return shard
+            empty.add(index)
+        raise CampaignOutOfStock(f"campaign {campaign.terms.name} has no stock left")

@@ -1,0 +1,122 @@
+"""Use cases for members: follow (with attribution), unfollow, profile, tags, purchases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.campaign import Campaign, CampaignNotFound
+from domain.errors import DomainError
+from domain.member import Attribution, Member, MemberNotFound
+from domain.points import PointsAccount
+from domain.scenes import Scene, parse_scene
+from domain.store import Store, StoreNotFound
+from services.app.referrals import ReferralUseCases
+
+
+@dataclass(frozen=True)
+class FollowResult:
+    member_id: UUID
+    is_new: bool
+    referrer_id: UUID | None
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: UUID
+    openid: str
+    following: bool
+    followed_at: datetime
+    region: str | None
+    phone: str | None
+    tags: list[str]
+    scene: str | None
+    store_id: UUID | None
+    campaign_id: UUID | None
+    referrer_id: UUID | None
+
+
+def member_view(member: Member) -> MemberView:
+    source = member.attribution
+    return MemberView(
+        id=member.id,
+        openid=member.openid,
+        following=member.following,
+        followed_at=member.followed_at,
+        region=member.region,
+        phone=member.phone,
+        tags=list(member.tags),
+        scene=source.scene,
+        store_id=source.store_id,
+        campaign_id=source.campaign_id,
+        referrer_id=source.referrer_id,
+    )
+
+
+class MemberUseCases(ReferralUseCases):
+    def follow(self, openid: str, scene: str | None = None) -> FollowResult:
+        """A follow from WeChat: creates the member with first-touch attribution, or re-follows."""
+        return self.retrying(lambda: self.follow_once(openid, scene))
+
+    def follow_once(self, openid: str, scene: str | None) -> FollowResult:
+        member_id = Member.id_for(openid)
+        now = self.now()
+        if self.exists(member_id):
+            member = self.member(member_id)
+            if not member.following:
+                member.refollow(scene, now)
+                self.save(member)
+            return FollowResult(member_id, False, None)
+        member = Member.follow(openid, self.attribution(scene), now)
+        self.save(member, PointsAccount.open(member_id))
+        return FollowResult(member_id, True, member.attribution.referrer_id)
+
+    def attribution(self, scene_text: str | None) -> Attribution:
+        """Who and what a scene names; an unknown or stale scene attributes nothing."""
+        if not scene_text:
+            return Attribution()
+        try:
+            scene = parse_scene(scene_text)
+            return self.attribution_for(scene)
+        except DomainError:
+            return Attribution(scene=scene_text)
+
+    def attribution_for(self, scene: Scene) -> Attribution:
+        if scene.kind == "store":
+            self.load(Store, scene.uuid, StoreNotFound)
+            return Attribution(scene=str(scene), store_id=scene.uuid)
+        if scene.kind == "campaign":
+            self.load(Campaign, scene.uuid, CampaignNotFound)
+            return Attribution(scene=str(scene), campaign_id=scene.uuid)
+        share = self.share_token(scene.value)
+        return Attribution(
+            scene=str(scene),
+            campaign_id=share.campaign_id,
+            referrer_id=share.owner_id,
+            share_token=share.token,
+        )
+
+    def unfollow(self, openid: str) -> None:
+        """The follower left the Official Account."""
+        now = self.now()
+        self.update(lambda: self.member(Member.id_for(openid)), lambda m: m.unfollow(now))
+
+    def complete_profile(self, member_id: UUID, region: str, phone: str | None = None) -> None:
+        """Record a member's region and optional phone."""
+        self.update(lambda: self.member(member_id), lambda m: m.complete_profile(region, phone))
+
+    def tag_member(self, member_id: UUID, tag: str) -> None:
+        """Add a segmentation tag."""
+        self.update(lambda: self.member(member_id), lambda m: m.tag(tag))
+
+    def untag_member(self, member_id: UUID, tag: str) -> None:
+        """Remove a segmentation tag."""
+        self.update(lambda: self.member(member_id), lambda m: m.untag(tag))
+
+    def get_member(self, member_id: UUID) -> MemberView:
+        """A member by id."""
+        return member_view(self.member(member_id))
+
+    def member(self, member_id: UUID) -> Member:
+        return self.load(Member, member_id, MemberNotFound)

@@ -1,0 +1,95 @@
+"""Process managers that react to the event log: referral rewards and follow gifts.
+
+They follow the application's notification log from a tracked position. Every
+command they issue is idempotent (a derived idempotency key or points reference),
+so re-processing after a crash never rewards twice: at-least-once delivery with
+idempotent commands gives exactly-once effects.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from collections.abc import Callable
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+
+from domain.errors import DomainError
+from domain.member import Member
+from domain.points import ReferenceAlreadyCounted
+from domain.referral import ReferralReward
+from services.app import Lianjie
+
+log = logging.getLogger(__name__)
+TRACKING_NAME = "policies"
+REFERRAL_CAMPAIGN_KINDS = ("referral_reward", "share_gift")
+
+
+class Policies:
+    """Runs the follow-triggered policies over new log entries."""
+
+    def __init__(self, app: Lianjie, batch_size: int = 500) -> None:
+        self.app = app
+        self.batch_size = batch_size
+        self.tracking = app.factory.tracking_recorder()
+        self.handlers: dict[str, Callable[[Member.Followed], None]] = {
+            get_topic(Member.Followed): self.on_followed,
+        }
+
+    def run_once(self) -> int:
+        """Process everything new in the log; returns how many events were handled."""
+        handled = 0
+        while batch := self.next_batch():
+            for notification in batch:
+                self.handlers[notification.topic](self.app.mapper.to_domain_event(notification))
+            handled += len(batch)
+            self.tracking.insert_tracking(Tracking(TRACKING_NAME, batch[-1].id))
+        return handled
+
+    def next_batch(self):
+        position = self.tracking.max_tracking_id(TRACKING_NAME)
+        return self.app.recorder.select_notifications(
+            start=position,
+            limit=self.batch_size,
+            topics=list(self.handlers),
+            inclusive_of_start=position is None,
+        )
+
+    def on_followed(self, followed: Member.Followed) -> None:
+        if followed.referrer_id:
+            for reward in self.app.referral_rewards(followed.originator_id):
+                self.reward_referrer(followed, reward)
+        if followed.campaign_id and followed.scene == f"campaign:{followed.campaign_id}":
+            self.give_follow_gift(followed)
+
+    def reward_referrer(self, followed: Member.Followed, reward: ReferralReward) -> None:
+        new_member_id = followed.originator_id
+        campaign_id = followed.campaign_id
+        if reward.level == 1 and campaign_id and self.is_referral_campaign(campaign_id):
+            self.claim_quietly(campaign_id, reward.member_id, f"referral:{new_member_id}")
+            return
+        points = self.app.rules.referral_points_at(reward.level)
+        if points:
+            reference = f"referral:{new_member_id}:L{reward.level}"
+            # Rewarded already before a crash? The reference keeps it to once.
+            with suppress(ReferenceAlreadyCounted):
+                self.app.award_points(reward.member_id, points, "referral", reference)
+
+    def give_follow_gift(self, followed: Member.Followed) -> None:
+        campaign = self.app.get_campaign(followed.campaign_id)
+        if campaign.kind == "follow_gift":
+            member_id = followed.originator_id
+            self.claim_quietly(campaign.id, member_id, f"follow-gift:{member_id}")
+
+    def is_referral_campaign(self, campaign_id: UUID) -> bool:
+        return self.app.get_campaign(campaign_id).kind in REFERRAL_CAMPAIGN_KINDS
+
+    def claim_quietly(self, campaign_id: UUID, member_id: UUID, key: str) -> None:
+        """Claim on a member's behalf; a rule that says no (stock, limit, window) is logged."""
+        reason = key.split(":", maxsplit=1)[0]
+        try:
+            self.app.claim(campaign_id, member_id, idempotency_key=key, reason=reason)
+        except DomainError as refusal:
+            log.info("no %s for member %s: %s", key, member_id, refusal.slug)

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from domain.ids import derived_id
 
 
@@ -75,6 +75,8 @@ class Claim(Aggregate):
         """Claim slot `slot` of at most `limit` for a member."""
         if slot > limit:
             raise ClaimLimitReached(f"at most {limit} claim(s) per member")
+        if slot < 1:
+            raise InvalidInput("claim slots count from 1")
         return cls._create(
             cls.Made,
             id=cls.id_for(campaign_id, member_id, slot),

@@ -168,7 +168,9 @@ class Member(Aggregate):
         region = region.strip()
         if not region:
             raise InvalidProfile("region must not be empty")
-        if phone is not None and not (phone.isdigit() and 5 <= len(phone) <= 15):
+        if phone is not None and not (
+            phone.isascii() and phone.isdigit() and 5 <= len(phone) <= 15
+        ):
             raise InvalidProfile("phone must be 5 to 15 digits")
         self.trigger_event(self.ProfileCompleted, region=region, phone=phone)
 

@@ -31,7 +31,10 @@ HOUR = timedelta(hours=1)
 def created(terms=TERMS):
     fields = asdict(terms)
     fields["reward"] = terms.reward.as_dict()
-    return (Campaign.Created, {**fields, "shard_units": split_stock(terms.stock) if terms.stock else []})
+    return (
+        Campaign.Created,
+        {**fields, "shard_units": split_stock(terms.stock) if terms.stock else []},
+    )
 
 
 def campaign_in(*statuses, terms=TERMS):
@@ -62,7 +65,9 @@ def test_a_campaign_is_created_in_draft():
 def test_a_points_campaign_keeps_only_its_points():
     terms = replace(TERMS, reward=POINTS, stock=None)
     events = when(None, lambda _: Campaign.create(terms))
-    then(events, (Campaign.Created, {"reward": {"type": "points", "points": 50}, "shard_units": []}))
+    then(
+        events, (Campaign.Created, {"reward": {"type": "points", "points": 50}, "shard_units": []})
+    )
 
 
 def test_a_points_exchange_campaign_has_a_points_cost():
@@ -84,9 +89,7 @@ INVALID_TERMS = {
     "a points cost outside a points exchange": replace(TERMS, points_cost=100),
     "an empty store list": replace(TERMS, store_ids=[]),
     "a coupon without a title": replace(TERMS, reward=Reward("coupon", title=" ")),
-    "a coupon of negative value": replace(
-        TERMS, reward=Reward("coupon", title="x", value_fen=-1)
-    ),
+    "a coupon of negative value": replace(TERMS, reward=Reward("coupon", title="x", value_fen=-1)),
     "a coupon that also gives points": replace(
         TERMS, reward=Reward("coupon", title="x", value_fen=100, points=5)
     ),

@@ -61,7 +61,9 @@ def test_a_follow_without_a_scene_has_no_attribution():
 
 
 def test_a_member_who_refers_themselves_gets_no_referrer():
-    attribution = Attribution("ref:TOKEN1234567", referrer_id=Member.id_for(OPENID), share_token="T")
+    attribution = Attribution(
+        "ref:TOKEN1234567", referrer_id=Member.id_for(OPENID), share_token="T"
+    )
     events = when(None, lambda _: Member.follow(OPENID, attribution, NOW))
     then(events, (Member.Followed, {"referrer_id": None, "share_token": None}))
 
@@ -111,7 +113,10 @@ def test_a_member_completes_their_profile():
 
 def test_a_profile_without_a_phone_is_fine():
     member = given(Member, followed())
-    then(when(member, lambda m: m.complete_profile("河北")), (Member.ProfileCompleted, {"phone": None}))
+    then(
+        when(member, lambda m: m.complete_profile("河北")),
+        (Member.ProfileCompleted, {"phone": None}),
+    )
 
 
 def test_a_profile_with_an_empty_region_is_refused():
@@ -186,3 +191,10 @@ def test_a_purchase_without_a_positive_amount_is_refused(amount_fen):
 def test_a_purchase_without_an_order_ref_is_refused():
     member = given(Member, followed())
     then_error(member, lambda m: m.record_purchase(STORE, 100, " ", NOW), InvalidInput)
+
+
+def test_a_phone_in_full_width_digits_is_refused():
+    member = given(Member, followed())
+    then_error(
+        member, lambda m: m.complete_profile("河北", "１３８００１３８０００"), InvalidProfile
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -60,6 +61,44 @@ class RedemptionNotReversible(DomainError):
 
     slug = "redemption-not-reversible"
     title = "Redemption cannot be reversed"
+
+
+@dataclass(frozen=True)
+class CouponState:
+    """What decides whether a coupon can be redeemed (read models keep it too)."""
+
+    code: str
+    voided: bool
+    redeemed_at: datetime | None
+    valid_from: datetime
+    valid_until: datetime
+    store_ids: list[UUID] | None
+
+
+def redemption_refusal(coupon: CouponState, store_id: UUID, now: datetime) -> DomainError | None:
+    """Why this coupon cannot be redeemed at `store_id` now, or None if it can."""
+    if coupon.voided:
+        return CouponVoided(f"coupon {coupon.code} was voided")
+    if coupon.redeemed_at:
+        return CouponAlreadyRedeemed(
+            f"coupon {coupon.code} was redeemed at {coupon.redeemed_at.isoformat()}"
+        )
+    if now >= coupon.valid_until:
+        return CouponExpired(f"coupon {coupon.code} expired at {coupon.valid_until.isoformat()}")
+    if now < coupon.valid_from:
+        return CouponNotYetValid(f"coupon {coupon.code} is valid from {coupon.valid_from}")
+    if coupon.store_ids is not None and store_id not in coupon.store_ids:
+        return NotValidAtStore(f"coupon {coupon.code} cannot be used at this store")
+    return None
+
+
+def coupon_status(coupon: CouponState, now: datetime) -> str:
+    """issued, redeemed, expired or voided."""
+    if coupon.voided:
+        return "voided"
+    if coupon.redeemed_at:
+        return "redeemed"
+    return "expired" if now >= coupon.valid_until else "issued"
 
 
 class Coupon(Aggregate):
@@ -149,15 +188,20 @@ class Coupon(Aggregate):
             store_ids=store_ids,
         )
 
+    @property
+    def state(self) -> CouponState:
+        return CouponState(
+            self.code,
+            self.voided,
+            self.redemption.at if self.redemption else None,
+            self.valid_from,
+            self.valid_until,
+            self.store_ids,
+        )
+
     def status(self, now: datetime) -> str:
         """issued, redeemed, expired or voided, as the wallet shows it."""
-        if self.voided:
-            return "voided"
-        if self.redemption:
-            return "redeemed"
-        if now >= self.valid_until:
-            return "expired"
-        return "issued"
+        return coupon_status(self.state, now)
 
     def redeem(self, store_id: UUID, staff_id: UUID | None, order_ref: str | None, now: datetime):
         """Use the coupon at a store; at most one redemption ever stands."""
@@ -168,18 +212,9 @@ class Coupon(Aggregate):
 
     def check_redeemable(self, store_id: UUID, now: datetime) -> None:
         """Raise the reason this coupon cannot be redeemed at `store_id` now, if any."""
-        if self.voided:
-            raise CouponVoided(f"coupon {self.code} was voided")
-        if self.redemption:
-            raise CouponAlreadyRedeemed(
-                f"coupon {self.code} was redeemed at {self.redemption.at.isoformat()}"
-            )
-        if now >= self.valid_until:
-            raise CouponExpired(f"coupon {self.code} expired at {self.valid_until.isoformat()}")
-        if now < self.valid_from:
-            raise CouponNotYetValid(f"coupon {self.code} is valid from {self.valid_from}")
-        if self.store_ids is not None and store_id not in self.store_ids:
-            raise NotValidAtStore(f"coupon {self.code} cannot be used at this store")
+        refusal = redemption_refusal(self.state, store_id, now)
+        if refusal:
+            raise refusal
 
     def reverse_redemption(
         self, store_id: UUID, staff_id: UUID | None, now: datetime, grace: timedelta

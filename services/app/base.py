@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Recording
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
@@ -48,6 +49,17 @@ class AppBase(Application):
         super().__init__(env)
         self.rules = rules or BusinessRules()
         self.clock = clock
+        self.written = threading.local()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            self.written.position = max(r.notification.id for r in recordings)
+        return recordings
+
+    def last_position(self) -> int:
+        """The log position of this thread's last save: read models that reach it show it."""
+        return getattr(self.written, "position", 0)
 
     def now(self) -> datetime:
         return self.clock()

@@ -1,0 +1,113 @@
+"""Referral leaderboard: referrals per member, overall and per day/week/month,
+per store (the referrer's first-touch store) and per campaign; ties go to whoever
+referred first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.member import Member
+from projections.sql import SHANGHAI, Database, iso
+from projections.view import Batch, View, handles
+
+PERIODS = ("all", "day", "week", "month")
+UPSERT = (
+    "INSERT INTO referral_counts (period, period_key, scope, scope_id, member_id, referrals, "
+    "first_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (period, period_key, scope, scope_id, member_id) DO UPDATE SET "
+    "referrals = referral_counts.referrals + excluded.referrals, "
+    "first_at = CASE WHEN excluded.first_at < referral_counts.first_at "
+    "THEN excluded.first_at ELSE referral_counts.first_at END"
+)
+
+
+def period_keys(moment: datetime) -> list[tuple[str, str]]:
+    """The periods a moment falls in, by the Asia/Shanghai calendar."""
+    local = moment.astimezone(SHANGHAI)
+    year, week, _ = local.isocalendar()
+    return [
+        ("all", ""),
+        ("day", local.date().isoformat()),
+        ("week", f"{year}-W{week:02d}"),
+        ("month", f"{local.year}-{local.month:02d}"),
+    ]
+
+
+class ReferralLeaderboardView(View):
+    """Counters of referrals by (period, scope, member)."""
+
+    name = "leaderboard"
+    tables = {
+        "referral_counts": (
+            "period TEXT NOT NULL, period_key TEXT NOT NULL, scope TEXT NOT NULL, "
+            "scope_id TEXT NOT NULL, member_id TEXT NOT NULL, referrals BIGINT NOT NULL, "
+            "first_at TEXT NOT NULL, "
+            "PRIMARY KEY (period, period_key, scope, scope_id, member_id)"
+        ),
+        "referral_members": "member_id TEXT PRIMARY KEY, store_id TEXT",
+    }
+    indexes = [
+        "CREATE INDEX IF NOT EXISTS referral_counts_rank ON referral_counts "
+        "(period, period_key, scope, scope_id, referrals DESC, first_at)"
+    ]
+
+    def __init__(self) -> None:
+        self.home_store: dict[str, str | None] = {}  # first touch never changes
+
+    @handles(Member.Followed)
+    def followed(self, event: Member.Followed, batch: Batch) -> None:
+        member_id = str(event.originator_id)
+        store_id = str(event.store_id) if event.store_id else None
+        self.home_store[member_id] = store_id
+        batch.run(
+            "INSERT INTO referral_members (member_id, store_id) VALUES (%s, %s)",
+            member_id,
+            store_id,
+        )
+        if event.referrer_id:
+            self.count_referral(event, batch)
+
+    def count_referral(self, event: Member.Followed, batch: Batch) -> None:
+        referrer = str(event.referrer_id)
+        scopes = [("all", "")]
+        if store := self.store_of(referrer, batch):
+            scopes.append(("store", store))
+        if event.campaign_id:
+            scopes.append(("campaign", str(event.campaign_id)))
+        for period, period_key in period_keys(event.at):
+            for scope, scope_id in scopes:
+                key = (period, period_key, scope, scope_id, referrer)
+                batch.add(UPSERT, key, 1, earliest=iso(event.at))
+
+    def store_of(self, member_id: str, batch: Batch) -> str | None:
+        if member_id not in self.home_store:
+            self.home_store[member_id] = batch.sql.value(
+                "SELECT store_id FROM referral_members WHERE member_id = %s", [member_id]
+            )
+        return self.home_store[member_id]
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    rank: int
+    member_id: UUID
+    referrals: int
+
+
+def referral_leaderboard(
+    db: Database,
+    limit: int = 10,
+    period: str = "all",
+    period_key: str = "",
+    scope: str = "all",
+    scope_id: str = "",
+) -> list[LeaderboardEntry]:
+    """Members by referrals, most first; ties to the earliest referrer."""
+    rows = db.read(
+        "SELECT member_id, referrals FROM referral_counts WHERE period = %s AND period_key = %s "
+        "AND scope = %s AND scope_id = %s ORDER BY referrals DESC, first_at, member_id LIMIT %s",
+        [period, period_key, scope, scope_id, limit],
+    )
+    return [LeaderboardEntry(rank, UUID(m), n) for rank, (m, n) in enumerate(rows, start=1)]

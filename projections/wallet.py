@@ -209,15 +209,17 @@ def wallet(db: Database, member_id: UUID, now: datetime, store_id: UUID | None =
         store_id=UUID(home_store) if home_store else None,
         points=points,
         points_expiring_soon=expiring_soon(db, account, now),
-        tags=[
-            tag
-            for (tag,) in db.read(
-                "SELECT tag FROM wallet_tags WHERE member_id = %s ORDER BY tag", [str(member_id)]
-            )
-        ],  # fmt: skip
+        tags=member_tags(db, member_id),
         referrals=referrals,
         coupons=member_coupons(db, member_id, now, store_id),
     )
+
+
+def member_tags(db: Database, member_id: UUID) -> list[str]:
+    rows = db.read(
+        "SELECT tag FROM wallet_tags WHERE member_id = %s ORDER BY tag", [str(member_id)]
+    )
+    return [tag for (tag,) in rows]
 
 
 def expiring_soon(db: Database, account: str | None, now: datetime) -> int:
@@ -242,15 +244,8 @@ def member_coupons(
     for code, title, value, start, until, stores, voided, redeemed_at, campaign in rows:
         state = coupon_state(code, voided, redeemed_at, start, until, stores)
         usable = store_id is not None and redemption_refusal(state, store_id, now) is None
+        status = coupon_status(state, now)
         coupons.append(
-            WalletCoupon(
-                code,
-                title,
-                value,
-                coupon_status(state, now),
-                state.valid_until,
-                UUID(campaign),
-                usable,
-            )  # fmt: skip
+            WalletCoupon(code, title, value, status, state.valid_until, UUID(campaign), usable)
         )
     return coupons

@@ -12,14 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from threading import Event
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from projections.sql import Database
 from projections.view import Batch, View
-from projections.wakeup import wakeup_for
 
 Progress = Callable[[int, int], None]  # (position reached, head of the log)
 
@@ -115,13 +113,6 @@ class ProjectionRunner:
                 names,
             )
         return self.run_once(progress)
-
-    def run_forever(self, stop: Event, poll_interval: float = 0.02) -> None:
-        """Follow the log until `stop` is set: woken by NOTIFY on PostgreSQL, polling on SQLite."""
-        with wakeup_for(self.app, poll_interval) as wakeup:
-            while not stop.is_set():
-                if not self.run_once():
-                    wakeup.wait(timeout=0.5)
 
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Wait (bounded) until every view has reached `position`; False on timeout."""

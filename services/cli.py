@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from services import demo
+from services import demo, projection_commands
 from services.bootstrap import bootstrap
 from services.policies import Policies
 from services.settings import Settings
@@ -64,3 +64,6 @@ def policies_command(
             time.sleep(interval)
     finally:
         application.close()
+
+
+projection_commands.register(app)

@@ -9,8 +9,8 @@ idempotent commands gives exactly-once effects.
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from collections.abc import Callable
+from contextlib import suppress
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking

@@ -1,0 +1,35 @@
+"""The projection process: keeps every read model and the policies up to date."""
+
+from __future__ import annotations
+
+import signal
+from threading import Event
+
+from projections.catalog import all_views
+from projections.runner import ProjectionRunner
+from projections.wakeup import wakeup_for
+from services.app import Lianjie
+from services.policies import Policies
+
+
+class Worker:
+    """Follows the log: views first (so reads catch up fast), then the policies."""
+
+    def __init__(self, app: Lianjie, batch_size: int = 5000) -> None:
+        self.app = app
+        self.views = ProjectionRunner(app, all_views(), batch_size=batch_size)
+        self.policies = Policies(app)
+        self.stop = Event()
+
+    def run_once(self) -> int:
+        """Process what is new now; returns how many notifications were read."""
+        return self.views.run_once() + self.policies.run_once()
+
+    def run_forever(self, poll_interval: float = 0.02) -> None:
+        """Until SIGTERM/SIGINT or `stop`: woken by NOTIFY on PostgreSQL, polling on SQLite."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop.set())
+        with wakeup_for(self.app, poll_interval) as wakeup:
+            while not self.stop.is_set():
+                if not self.run_once():
+                    wakeup.wait(timeout=0.5)

@@ -40,6 +40,14 @@ class Store(Aggregate):
         def apply(self, store: Store) -> None:
             store.is_open = False
 
+    class DetailsChanged(Aggregate.Event):
+        name: str
+        region: str
+
+        def apply(self, store: Store) -> None:
+            store.name = self.name
+            store.region = self.region
+
     def __init__(self, name: str, region: str) -> None:
         self.name = name
         self.region = region
@@ -63,6 +71,16 @@ class Store(Aggregate):
         self.check_open()
         if staff_id not in self.staff_ids:
             self.trigger_event(self.StaffAssigned, staff_id=staff_id)
+
+    def change_details(self, name: str | None = None, region: str | None = None) -> None:
+        """Rename the store or move it to another region; unchanged values record nothing."""
+        self.check_open()
+        name = self.name if name is None else name.strip()
+        region = self.region if region is None else region.strip()
+        if not name or not region:
+            raise InvalidInput("a store needs a name and a region")
+        if (name, region) != (self.name, self.region):
+            self.trigger_event(self.DetailsChanged, name=name, region=region)
 
     def close(self) -> None:
         """Close the store for good."""

@@ -1,11 +1,23 @@
 """Every read model, by name."""
 
+from projections.analytics import AnalyticsView
+from projections.contribution import ContributionView
+from projections.inbox import InboxView
 from projections.leaderboard import ReferralLeaderboardView
 from projections.redemption import RedemptionView
+from projections.segments import SegmentsView
 from projections.view import View
 from projections.wallet import WalletView
 
-VIEW_CLASSES: list[type[View]] = [RedemptionView, WalletView, ReferralLeaderboardView]
+VIEW_CLASSES: list[type[View]] = [
+    RedemptionView,
+    WalletView,
+    ReferralLeaderboardView,
+    ContributionView,
+    SegmentsView,
+    AnalyticsView,
+    InboxView,
+]
 
 
 def all_views() -> list[View]:

@@ -111,3 +111,22 @@ def referral_leaderboard(
         [period, period_key, scope, scope_id, limit],
     )
     return [LeaderboardEntry(rank, UUID(m), n) for rank, (m, n) in enumerate(rows, start=1)]
+
+
+def referral_rank(db: Database, member_id: UUID) -> int | None:
+    """A member's place on the overall board; None before their first referral."""
+    mine = db.read(
+        "SELECT referrals, first_at FROM referral_counts WHERE period = 'all' AND scope = 'all' "
+        "AND member_id = %s",
+        [str(member_id)],
+    )
+    if not mine:
+        return None
+    referrals, first_at = mine[0]
+    ahead = db.read(
+        "SELECT COUNT(*) FROM referral_counts WHERE period = 'all' AND scope = 'all' "
+        "AND (referrals > %s OR (referrals = %s AND (first_at < %s "
+        "OR (first_at = %s AND member_id < %s))))",
+        [referrals, referrals, first_at, first_at, str(member_id)],
+    )
+    return ahead[0][0] + 1

@@ -93,7 +93,7 @@ class ProjectionRunner:
             with self.db.pipeline(sql):
                 for view in behind:
                     after = positions[view.name]
-                    batch = Batch(sql)
+                    batch = Batch(sql, view.shape_of)
                     view.handle(((t, e) for i, t, e in decoded if i > after), batch)
                     batch.flush(sql)
             for view in behind:

@@ -3,13 +3,20 @@
 Views write plain SQL that both stores understand (TEXT and BIGINT columns,
 INSERT … ON CONFLICT upserts). On PostgreSQL the view tables live in the event
 store's schema; every transaction sets the search_path to it.
+
+The second half of this module reads simple row statements (`analyse`) so that a
+batch can be written with fewer, larger statements without changing a single row:
+see projections/view.py (`plan`) and `Sql.run_group`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property, lru_cache
 from typing import Any
 
 from eventsourcing.persistence import TrackingRecorder
@@ -45,6 +52,31 @@ class Sql:
     def run_many(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self.cursor.executemany(self.statement(text), [tuple(r) for r in rows])
+
+    def run_group(self, text: str, rows: Sequence[Sequence[Any]], shape: Shape | None) -> None:
+        """Run `text` once per row, in order; as multi-row INSERTs where that is the same.
+
+        On PostgreSQL every statement is a server round of parse, plan and execute;
+        one INSERT of many rows costs about a third of the same rows one by one. An
+        INSERT (plain or ON CONFLICT DO NOTHING) of n rows is the same as n INSERTs in
+        order; an ON CONFLICT … DO UPDATE one only while no two rows share a conflict
+        target (a row would be hit twice), so such runs are cut before a repeated
+        target. SQLite runs every row through executemany (in-process, no round trip).
+        """
+        if not self.postgres or shape is None or shape.values is None or len(rows) < 2:
+            self.run_many(text, rows)
+            return
+        for run in _distinct_runs(rows, shape.target) if shape.target else [rows]:
+            start = 0
+            while start < len(run):
+                size = _chunk_size(len(run) - start, shape.params)
+                chunk = run[start : start + size]
+                if size == 1:
+                    self.cursor.execute(text, tuple(chunk[0]))
+                else:
+                    flat = [value for row in chunk for value in row]
+                    self.cursor.execute(_multi_row(text, shape.values, size), flat)
+                start += size
 
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         if not self.postgres:
@@ -92,3 +124,493 @@ class Database:
         if self.postgres:
             return self.tracking.tracking_table_name
         return "tracking"
+
+
+# --------------------------------------------------------------------------------------
+# Reading row statements: what a statement touches, to know what may run together.
+#
+# Only simple statements on a view's own tables are read: INSERT INTO t (cols)
+# VALUES (…) [ON CONFLICT [(cols)] DO NOTHING | DO UPDATE SET …], UPDATE t SET …
+# [WHERE …] and DELETE FROM t [WHERE …], whose names are t's columns, keywords and a
+# few pure functions. Anything else (subqueries, other tables, unknown functions,
+# quoted names, several statements) is not analysed and keeps its place in a batch.
+# --------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<param>%s)|(?P<string>'(?:[^']|'')*')|(?P<number>\d+(?:\.\d+)?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>::|<>|!=|<=|>=|\|\||[-+*/(),.=<>]))"
+)
+_KEYWORDS = frozenset(
+    "AND OR NOT NULL IS TRUE FALSE CASE WHEN THEN ELSE END IN BETWEEN LIKE DISTINCT EXCLUDED "
+    "INSERT INTO VALUES ON CONFLICT DO NOTHING UPDATE SET WHERE DELETE FROM".split()
+)
+_FUNCTIONS = frozenset("COALESCE GREATEST LEAST ABS NULLIF LOWER UPPER LENGTH".split())
+_CONSTANTS = {"NULL": None, "TRUE": True, "FALSE": False}
+UNKNOWN: Any = object()  # a value that cannot be known before the statement runs
+Token = tuple[str, str]  # (kind, text)
+Value = tuple[int | None, Any]  # (param index, or None and a constant)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A view table as its DDL declares it: columns, constant defaults, unique keys."""
+
+    name: str
+    columns: frozenset[str]
+    defaults: tuple[tuple[str, Any], ...]  # what an INSERT that omits a column stores
+    uniques: tuple[frozenset[str], ...]
+
+    def default(self, column: str) -> Any:
+        return dict(self.defaults)[column]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a row statement does to its table, for ordering and merging.
+
+    `pins` are equality conditions every touched row meets: (column, param index or
+    None, constant). An INSERT touches the new row (every column known, defaults
+    included: `new_row`); an upsert or DO NOTHING with a target also reads the row
+    with the target's values; an UPDATE or DELETE touches the rows its WHERE
+    equalities pin. `writes` are columns changed on existing rows.
+    """
+
+    table: str
+    kind: str  # insert | ignore (ON CONFLICT DO NOTHING) | upsert | update | delete
+    pins: tuple[tuple[str, int | None, Any], ...]
+    writes: frozenset[str]
+    new_row: tuple[tuple[str, int | None, Any], ...]
+    any_conflict: bool  # ON CONFLICT DO NOTHING without a target: reads every unique key
+    uniques: tuple[frozenset[str], ...]
+    params: int
+    target: tuple[int, ...] | None = None  # an upsert's conflict target, as param indices
+    values: tuple[str, str, str] | None = None  # (text before, "(…)" row, text after)
+    reads: frozenset[str] = frozenset()  # an UPDATE's columns other than those it assigns
+
+    @property
+    def inserts(self) -> bool:
+        return self.kind in ("insert", "ignore", "upsert")
+
+    @cached_property
+    def key_takes(self) -> tuple[tuple[frozenset[str], bool | tuple[int, ...]], ...]:
+        """`takes` for each unique key of the table, worked out once."""
+        return tuple((unique, self.takes(unique)) for unique in self.uniques)
+
+    def takes(self, unique: frozenset[str]) -> bool | tuple[int, ...]:
+        """May this statement give a row this unique key's value? True, False, or the
+        param indices that decide it (the key is taken unless one of them is NULL)."""
+        if self.writes & unique:
+            return True
+        if not self.inserts:
+            return False
+        deciding = []
+        for column, index, constant in self.new_row:
+            if column in unique:
+                if index is None and constant is None:
+                    return False  # always NULL: never taken
+                if index is not None:
+                    deciding.append(index)
+        return tuple(deciding) if deciding else True
+
+    def frees(self, unique: frozenset[str]) -> bool:
+        """May this statement take this unique key's value away from a row?"""
+        return self.kind == "delete" or bool(self.writes & unique)
+
+
+def value_key(value: Any) -> Any:
+    """A key under which values the database might find equal are equal (or UNKNOWN).
+
+    Numbers, and text that reads as one, compare as floats (SQLite's affinity may
+    turn '1' into 1); other text as itself; anything else is UNKNOWN.
+    """
+    kind = type(value)
+    if kind is str:
+        key = _TEXT_KEYS.get(value)
+        if key is None:
+            if len(_TEXT_KEYS) > 200_000:
+                _TEXT_KEYS.clear()
+            numeric = value[:1] in _NUMBER_START and _NUMERIC.fullmatch(value)
+            key = _TEXT_KEYS[value] = float(value) if numeric else value
+        return key
+    if value is None:
+        return None
+    if kind in (int, float, bool):
+        return float(value)
+    return UNKNOWN
+
+
+_TEXT_KEYS: dict[str, Any] = {}
+_NUMBER_START = frozenset("0123456789+-. \t\n")
+_NUMERIC = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def table_infos(tables: dict[str, str], indexes: Sequence[str]) -> dict[str, TableInfo]:
+    """The tables whose statements may be regrouped, read from a view's DDL.
+
+    A table qualifies with plain columns and constant defaults only: no foreign keys,
+    generated, serial or identity columns, exclusion constraints or NULLS NOT
+    DISTINCT; its unique keys come from PRIMARY KEY, UNIQUE and unique indexes on
+    plain columns. Index DDL that is not a plain CREATE [UNIQUE] INDEX disqualifies
+    every table.
+    """
+    infos = {name: info for name, ddl in tables.items() if (info := _table_info(name, ddl))}
+    for index in indexes:
+        found = re.fullmatch(
+            r"\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?\w+\s+ON\s+(\w+)"
+            r"\s*\(([^()]*)\)\s*",
+            index,
+            re.IGNORECASE,
+        )
+        if not found:
+            return {}
+        unique, table, listed = found.groups()
+        info = infos.get(table.lower())
+        if not unique or info is None:
+            continue
+        parts = [
+            re.sub(r"(?i)\s+(asc|desc)$", "", part.strip()).lower() for part in listed.split(",")
+        ]
+        if all(part in info.columns for part in parts):
+            uniques = (*info.uniques, frozenset(parts))
+            infos[info.name] = TableInfo(info.name, info.columns, info.defaults, uniques)
+        else:
+            del infos[info.name]
+    return infos
+
+
+def _table_info(name: str, ddl: str) -> TableInfo | None:
+    if re.search(r"(?i)\b(REFERENCES|GENERATED|SERIAL|BIGSERIAL|SMALLSERIAL|IDENTITY|NULLS|EXCLUDE|"
+                 r"FOREIGN|COLLATE)\b", ddl):  # fmt: skip
+        return None
+    columns: set[str] = set()
+    defaults: dict[str, Any] = {}
+    uniques: list[frozenset[str]] = []
+    for item in _split_top_level(ddl):
+        head = item.split()[0].upper()
+        if head in ("PRIMARY", "UNIQUE"):
+            found = re.fullmatch(r"(?is)(PRIMARY\s+KEY|UNIQUE)\s*\(([^()]*)\)", item)
+            if not found:
+                return None
+            uniques.append(frozenset(part.strip().lower() for part in found.group(2).split(",")))
+        elif head == "CHECK":
+            continue  # looks at one row only
+        elif head == "CONSTRAINT":
+            return None
+        else:
+            column, rest = item.split()[0].lower(), " ".join(item.split()[1:])
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
+                return None
+            columns.add(column)
+            if re.search(r"(?i)\bPRIMARY\s+KEY\b|\bUNIQUE\b", rest):
+                uniques.append(frozenset([column]))
+            default = re.search(r"(?i)\bDEFAULT\s+('(?:[^']|'')*'|\S+)", rest)
+            defaults[column] = _constant(default.group(1)) if default else None
+            if defaults[column] is UNKNOWN:
+                return None  # a computed default: inserts would depend on their order
+    return TableInfo(
+        name.lower(), frozenset(columns), tuple(sorted(defaults.items())), tuple(uniques)
+    )
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return [part for part in parts if part]
+
+
+def _constant(text: str) -> Any:
+    if text.upper() in _CONSTANTS:
+        return _CONSTANTS[text.upper()]
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    if re.fullmatch(r"'(?:[^']|'')*'", text):
+        return text[1:-1].replace("''", "'")
+    return UNKNOWN
+
+
+def statement_table(text: str) -> str | None:
+    """The table an INSERT, UPDATE or DELETE writes to."""
+    found = _TARGET.match(text)
+    return found.group(1).lower() if found else None
+
+
+_TARGET = re.compile(r"(?is)\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([A-Za-z_]\w*)\b")
+
+
+@lru_cache(maxsize=4096)
+def analyse(text: str, info: TableInfo | None) -> Shape | None:
+    """The shape of a simple row statement on `info`'s table; None when not understood."""
+    if info is None or statement_table(text) != info.name:
+        return None
+    tokens = _tokens(text)
+    if tokens is None or not _names_are_own(tokens, info):
+        return None
+    words = [value.upper() if kind == "word" else value for kind, value in tokens]
+    try:
+        if words[0] == "INSERT":
+            return _insert(text, tokens, words, info)
+        if words[0] == "UPDATE":
+            return _update(tokens, words, info)
+        if words[0] == "DELETE":
+            return _delete(tokens, words, info)
+    except (ValueError, IndexError, KeyError):
+        return None
+    return None
+
+
+def _tokens(text: str) -> list[Token] | None:
+    tokens, position, text = [], 0, text.strip()
+    while position < len(text):
+        found = _TOKEN.match(text, position)
+        if not found:
+            return None  # ; " $ -- /* ? and anything else unexpected
+        kind = found.lastgroup
+        assert kind is not None
+        tokens.append((kind, found.group(kind)))
+        position = found.end()
+    return tokens
+
+
+def _names_are_own(tokens: list[Token], info: TableInfo) -> bool:
+    """Every name is the table, one of its columns, a keyword, a known function or a type."""
+    for index, (kind, value) in enumerate(tokens):
+        if kind != "word":
+            continue
+        name, upper = value.lower(), value.upper()
+        after = tokens[index + 1][1] if index + 1 < len(tokens) else ""
+        if index and tokens[index - 1][1] == "::":
+            continue  # a type in a cast
+        if upper in _FUNCTIONS and after == "(":
+            continue
+        if name in info.columns or name == info.name or upper in _KEYWORDS:
+            continue
+        return False
+    return True
+
+
+def _params_before(tokens: list[Token], end: int) -> int:
+    return sum(1 for kind, _ in tokens[:end] if kind == "param")
+
+
+def _item(tokens: list[Token], index: int) -> Value:
+    """A parameter or a constant at tokens[index] (ValueError for anything else)."""
+    kind, text = tokens[index]
+    if kind == "param":
+        return _params_before(tokens, index), None
+    constant = _constant(text)
+    if constant is UNKNOWN or kind == "op":
+        raise ValueError(text)
+    return None, constant
+
+
+def _close(words: list[str], open_at: int) -> int:
+    depth = 0
+    for index in range(open_at, len(words)):
+        depth += (words[index] == "(") - (words[index] == ")")
+        if depth == 0:
+            return index
+    raise ValueError("unbalanced")
+
+
+def _names(tokens: list[Token], start: int, end: int, info: TableInfo) -> list[str]:
+    """A parenthesised list of plain column names at tokens[start:end]."""
+    names = [value.lower() for kind, value in tokens[start:end] if value != ","]
+    if len(names) * 2 - 1 != end - start or any(name not in info.columns for name in names):
+        raise ValueError("not a column list")
+    return names
+
+
+def _assignments(tokens: list[Token], start: int, end: int, info: TableInfo) -> frozenset[str]:
+    """The columns assigned by `col = expr, …` at tokens[start:end]."""
+    return frozenset(tokens[index][1].lower() for index in _assigned_at(tokens, start, end, info))
+
+
+def _assigned_at(tokens: list[Token], start: int, end: int, info: TableInfo) -> list[int]:
+    """Token indices of the assigned columns of `col = expr, …` at tokens[start:end]."""
+    assigned, depth, expect = [], 0, True
+    for index in range(start, end):
+        kind, value = tokens[index]
+        if expect:
+            if kind != "word" or value.lower() not in info.columns or tokens[index + 1][1] != "=":
+                raise ValueError("not an assignment")
+            assigned.append(index)
+            expect = False
+            continue
+        depth += (value == "(") - (value == ")")
+        expect = depth == 0 and value == ","
+    return assigned
+
+
+def _conjuncts(tokens: list[Token], start: int, end: int, info: TableInfo):
+    """`col = value` equalities that every row a WHERE clause matches satisfies."""
+    depth, parts, current = 0, [], []
+    for index in range(start, end):
+        value = tokens[index][1].upper()
+        depth += (value == "(") - (value == ")")
+        if depth == 0 and value in ("OR", "BETWEEN"):
+            return ()  # not a plain conjunction (BETWEEN's AND would split it): pins nothing
+        if depth == 0 and value == "AND":
+            parts.append(current)
+            current = []
+        else:
+            current.append(index)
+    parts.append(current)
+    pins = []
+    for part in parts:
+        if len(part) != 3 or tokens[part[1]][1] != "=":
+            continue
+        left, right = part[0], part[2]
+        if tokens[left][1].lower() not in info.columns or tokens[left][0] != "word":
+            left, right = right, left
+        if tokens[left][0] != "word" or tokens[left][1].lower() not in info.columns:
+            continue
+        try:
+            pins.append((tokens[left][1].lower(), *_item(tokens, right)))
+        except ValueError:
+            continue  # compared with another column or an expression
+    return tuple(pins)
+
+
+def _insert(text: str, tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
+    # INSERT INTO t ( cols ) VALUES ( items ) [ON CONFLICT [( cols )] DO NOTHING | UPDATE SET …]
+    if words[1] != "INTO" or words[3] != "(":
+        return None
+    close = _close(words, 3)
+    columns = _names(tokens, 4, close, info)
+    if len(set(columns)) != len(columns) or words[close + 1 : close + 3] != ["VALUES", "("]:
+        return None
+    end = _close(words, close + 2)
+    items = [index for index in range(close + 3, end) if words[index] != ","]
+    if len(items) != len(columns) or len(items) * 2 - 1 != end - close - 3:
+        return None
+    row = {column: _item(tokens, index) for column, index in zip(columns, items, strict=True)}
+    new_row = tuple(
+        (column, *row[column]) if column in row else (column, None, info.default(column))
+        for column in sorted(info.columns)
+    )
+    # The new row: pinned by its unique keys' columns (what other statements look rows up by).
+    keyed = {column for unique in info.uniques for column in unique}
+    shape = {
+        "kind": "insert",
+        "pins": tuple(pin for pin in new_row if pin[0] in keyed),
+        "writes": frozenset(),
+    }
+    target: tuple[int, ...] | None = None
+    position, any_conflict = end + 1, False
+    if position < len(words):
+        if words[position : position + 2] != ["ON", "CONFLICT"]:
+            return None
+        position += 2
+        on: list[str] = []
+        if words[position] == "(":
+            closing = _close(words, position)
+            on = _names(tokens, position + 1, closing, info)
+            position = closing + 1
+            if frozenset(on) not in info.uniques:
+                return None
+        if words[position : position + 2] == ["DO", "NOTHING"] and position + 2 == len(words):
+            shape["kind"], any_conflict = "ignore", not on
+        elif words[position : position + 3] == ["DO", "UPDATE", "SET"] and on:
+            stop = words.index("WHERE", position) if "WHERE" in words[position:] else len(words)
+            shape["kind"] = "upsert"
+            shape["writes"] = _assignments(tokens, position + 3, stop, info)
+        else:
+            return None
+        if on:
+            shape["pins"] = tuple((c, *row[c]) for c in on)
+            if shape["kind"] == "upsert":
+                indices = [row[c][0] for c in on]
+                target = tuple(indices) if None not in indices else None  # type: ignore[arg-type]
+    total = _params_before(tokens, len(tokens))
+    values = None
+    if total == _params_before(tokens, end + 1) and (shape["kind"] != "upsert" or target):
+        start = text.upper().index("VALUES")
+        opened = text.index("(", start)
+        depth, closed = 0, opened
+        for closed in range(opened, len(text)):
+            depth += (text[closed] == "(") - (text[closed] == ")")
+            if depth == 0:
+                break
+        values = (text[:opened], text[opened : closed + 1], text[closed + 1 :])
+    return Shape(
+        info.name,
+        shape["kind"],
+        shape["pins"],
+        shape["writes"],
+        new_row,
+        any_conflict,
+        info.uniques,
+        total,
+        target,
+        values,
+    )
+
+
+def _update(tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
+    # UPDATE t SET col = expr, … [WHERE conjunction]
+    if words[2] != "SET":
+        return None
+    stop = words.index("WHERE") if "WHERE" in words else len(words)
+    assigned = _assigned_at(tokens, 3, stop, info)
+    writes = frozenset(tokens[index][1].lower() for index in assigned)
+    pins = _conjuncts(tokens, stop + 1, len(words), info) if stop < len(words) else ()
+    total = _params_before(tokens, len(tokens))
+    reads = frozenset(
+        value.lower()
+        for index, (kind, value) in enumerate(tokens)
+        if kind == "word" and value.lower() in info.columns and index not in assigned
+    )
+    return Shape(info.name, "update", pins, writes, (), False, info.uniques, total, reads=reads)
+
+
+def _delete(tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
+    # DELETE FROM t [WHERE conjunction]
+    if len(words) > 3 and words[3] != "WHERE":
+        return None
+    pins = _conjuncts(tokens, 4, len(words), info) if len(words) > 3 else ()
+    total = _params_before(tokens, len(tokens))
+    return Shape(info.name, "delete", pins, frozenset(), (), False, info.uniques, total)
+
+
+# --------------------------------------------------------------------- multi-row
+
+
+def _distinct_runs(rows: Sequence[Sequence[Any]], target: tuple[int, ...]) -> list[list]:
+    """Consecutive runs of rows in which no conflict target repeats (in order)."""
+    runs: list[list] = [[]]
+    seen: set = set()
+    for row in rows:
+        key = tuple(value_key(row[index]) for index in target)
+        if key in seen or UNKNOWN in key:
+            runs.append([])
+            seen = set()
+        seen.add(key)
+        runs[-1].append(row)
+    return [run for run in runs if run]
+
+
+MAX_ROWS = 256
+
+
+def _chunk_size(remaining: int, params: int) -> int:
+    """The largest power of two ≤ remaining rows, MAX_ROWS and the 65,535 parameter limit.
+
+    Powers of two keep the statement texts few, so the driver can prepare them.
+    """
+    limit = min(remaining, MAX_ROWS, max(1, 65_535 // max(params, 1)))
+    return 1 << (limit.bit_length() - 1)
+
+
+@lru_cache(maxsize=1024)
+def _multi_row(text: str, values: tuple[str, str, str], rows: int) -> str:
+    before, row, after = values
+    return before + ", ".join([row] * rows) + after

@@ -10,4 +10,9 @@ from services.settings import Settings
 def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Lianjie:
     """Build the application for these settings (read from the environment if not given)."""
     settings = settings or Settings()
-    return Lianjie(settings.eventsourcing_env(), rules=settings.rules(), clock=clock)
+    return Lianjie(
+        settings.eventsourcing_env(),
+        rules=settings.rules(),
+        clock=clock,
+        password_hasher=settings.password_hasher(),
+    )

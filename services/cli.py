@@ -10,6 +10,7 @@ from rich.progress import track
 from rich.table import Table
 
 from services import demo, projection_commands
+from services.api import cli as api_commands
 from services.bootstrap import bootstrap
 from services.policies import Policies
 from services.settings import Settings
@@ -67,3 +68,4 @@ def policies_command(
 
 
 projection_commands.register(app)
+api_commands.register(app)

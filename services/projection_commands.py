@@ -14,7 +14,7 @@ from projections.catalog import all_views, views_named
 from projections.runner import ProjectionRunner
 from services.bootstrap import bootstrap
 from services.settings import Settings
-from services.worker import Worker
+from services.worker import Worker, stop_on_signals
 
 console = Console()
 
@@ -23,6 +23,7 @@ def project() -> None:
     """Run every projection and policy as a long-lived process (stop with Ctrl-C)."""
     application = bootstrap(Settings())
     worker = Worker(application)
+    stop_on_signals(worker)
     console.print("following the event log; Ctrl-C stops")
     try:
         worker.run_forever()

@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from argon2 import PasswordHasher
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.points import EarningRule
@@ -29,12 +30,72 @@ class Settings(BaseSettings):
     referral_levels: int = Field(1, ge=1, le=3)
     referral_points: str = "50,20,10"
 
+    # Read models in the API process: run their worker on a thread (demo, tests, one box)
+    # instead of a separate `lianjie project`; how long a read waits for a client's write.
+    embedded_worker: bool = False
+    read_wait_seconds: float = Field(2.0, ge=0, le=30)
+
+    # HTTP API (services/api): logins, member cards, QR posters, rate limits.
+    public_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = Path("var")
+    bootstrap_admin: SecretStr | None = None
+    dev_login: bool = False
+    token_ttl_hours: float = Field(12, gt=0, le=24 * 30)
+    password_hash_memory_kib: int = Field(19_456, ge=8, le=1_048_576)
+    password_hash_iterations: int = Field(2, ge=1, le=20)
+    card_secret: SecretStr | None = None
+    card_step_seconds: int = Field(60, ge=10, le=3600)
+    rate_limits: bool = True
+    rate_limit_per_minute: int = Field(120, ge=1)
+    rate_limit_burst: int = Field(30, ge=1)
+    rate_limit_ip_per_minute: int = Field(600, ge=1)
+    rate_limit_ip_burst: int = Field(120, ge=1)
+    poster_slogan: str = "扫码关注 · 领会员卡和优惠券"
+    poster_font: Path | None = None
+    wechat_token: SecretStr | None = None
+    wechat_appid: str | None = None
+    wechat_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com/"
+
+    # Outbox sender (services/outbound): customer-service and template messages, pushes.
+    outbox_rate: float = Field(20.0, gt=0, le=10_000)  # WeChat API sends per second
+    outbox_burst: int = Field(5, ge=1, le=10_000)
+    outbox_max_attempts: int = Field(6, ge=1, le=50)
+    outbox_backoff_seconds: float = Field(30.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(3600.0, gt=0)
+    # An attempt without outcome this old was abandoned by its sender; well under the
+    # 9 minutes a template replay may still rely on WeChat's de-duplication.
+    outbox_stale_seconds: float = Field(60.0, gt=0, le=300)
+    outbox_template_id: str | None = None  # notice template for text/news outside 48 h
+    wechat_timeout_seconds: float = Field(10.0, gt=0, le=60)
+
     @field_validator("database_url")
     @classmethod
     def check_database_url(cls, url: str) -> str:
         if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("use sqlite:///path/to/file.db or postgresql://user:pass@host/db")
         return url
+
+    @field_validator("bootstrap_admin")
+    @classmethod
+    def check_bootstrap_admin(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and ":" not in value.get_secret_value():
+            raise ValueError("bootstrap_admin is username:password")
+        return value
+
+    @field_validator("public_url", "wechat_api_base")
+    @classmethod
+    def check_base_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def check_outbox_timing(self) -> Settings:
+        if self.wechat_timeout_seconds >= self.outbox_stale_seconds:
+            raise ValueError("outbox_stale_seconds must exceed wechat_timeout_seconds")
+        return self
 
     @field_validator("referral_points")
     @classmethod
@@ -53,6 +114,24 @@ class Settings(BaseSettings):
             referral_levels=self.referral_levels,
             referral_points=tuple(int(p) for p in self.referral_points.split(",")),
         )
+
+    def admin_credentials(self) -> tuple[str, str] | None:
+        """(username, password) of the operator to create at start-up, if any."""
+        if self.bootstrap_admin is None:
+            return None
+        username, _, password = self.bootstrap_admin.get_secret_value().partition(":")
+        return username, password
+
+    def password_hasher(self) -> PasswordHasher:
+        """argon2id; the defaults are OWASP's minimum (19 MiB, 2 passes, 1 lane)."""
+        return PasswordHasher(
+            time_cost=self.password_hash_iterations,
+            memory_cost=self.password_hash_memory_kib,
+            parallelism=1,
+        )
+
+    def token_ttl(self) -> timedelta:
+        return timedelta(hours=self.token_ttl_hours)
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the chosen database."""

@@ -26,10 +26,14 @@ class Worker:
         return self.views.run_once() + self.policies.run_once()
 
     def run_forever(self, poll_interval: float = 0.02) -> None:
-        """Until SIGTERM/SIGINT or `stop`: woken by NOTIFY on PostgreSQL, polling on SQLite."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: self.stop.set())
+        """Until `stop` is set: woken by NOTIFY on PostgreSQL, polling on SQLite."""
         with wakeup_for(self.app, poll_interval) as wakeup:
             while not self.stop.is_set():
                 if not self.run_once():
                     wakeup.wait(timeout=0.5)
+
+
+def stop_on_signals(worker: Worker) -> None:
+    """SIGTERM and SIGINT end `run_forever` after the batch in hand (main thread only)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.stop.set())

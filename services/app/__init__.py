@@ -1,11 +1,14 @@
 """The Lianjie application: every use case on one event-sourced application and log."""
 
+from services.app.accounts import AccountUseCases
 from services.app.campaigns import CampaignUseCases
 from services.app.coupons import CouponUseCases
+from services.app.outbound import OutboundUseCases
+from services.app.wechat import WeChatUseCases
 
 
-class Lianjie(CampaignUseCases, CouponUseCases):
-    """Members, stores, campaigns, claims, coupons, points and referrals on one event log."""
+class Lianjie(WeChatUseCases, AccountUseCases, CampaignUseCases, CouponUseCases, OutboundUseCases):
+    """Members, stores, campaigns, claims, coupons, points, referrals and logins on one log."""
 
 
 __all__ = ["Lianjie"]

@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -16,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 from services.app.idempotency import IdempotencyRecord
 from services.app.rules import BusinessRules
 
@@ -24,6 +25,9 @@ A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 Clock = Callable[[], datetime]
 MAX_CONFLICT_RETRIES = 200
+# Set by a caller (the HTTP layer, per request) to a list that collects the log positions
+# of every save made on its behalf, whichever thread the work runs in.
+REQUEST_WRITES: ContextVar[list[int] | None] = ContextVar("lianjie_request_writes", default=None)
 
 
 def utc_now() -> datetime:
@@ -54,7 +58,10 @@ class AppBase(Application):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
         recordings = super().save(*objs, **kwargs)
         if recordings:
-            self.written.position = max(r.notification.id for r in recordings)
+            position = max(r.notification.id for r in recordings)
+            self.written.position = position
+            if (request := REQUEST_WRITES.get()) is not None:
+                request.append(position)
         return recordings
 
     def last_position(self) -> int:
@@ -100,14 +107,23 @@ class AppBase(Application):
         """
 
         def attempt() -> R:
-            if key is not None:
+            if key is None:
+                answer, aggregates = decide()
+                self.save(*aggregates)
+                return answer
+            first = self.first_answer(scope, key, answer_type)
+            if first is not None:
+                return first
+            try:
+                answer, aggregates = decide()
+            except DomainError:
+                # A twin request with this key may have won between our look and our
+                # decision: its effects now refuse us, but its answer is the one to give.
                 first = self.first_answer(scope, key, answer_type)
-                if first is not None:
-                    return first
-            answer, aggregates = decide()
-            if key is not None:
-                aggregates = [*aggregates, IdempotencyRecord.record(scope, key, asdict(answer))]
-            self.save(*aggregates)
+                if first is None:
+                    raise
+                return first
+            self.save(*aggregates, IdempotencyRecord.record(scope, key, asdict(answer)))
             return answer
 
         return self.retrying(attempt)

@@ -17,6 +17,7 @@ from domain.codes import new_coupon_code
 from domain.coupon import Coupon
 from domain.member import NotFollowing
 from domain.stock import StockShard
+from services.app.catalog import CatalogUseCases
 from services.app.points import PointsUseCases
 
 
@@ -68,7 +69,7 @@ def campaign_view(campaign: Campaign) -> CampaignView:
     )
 
 
-class CampaignUseCases(PointsUseCases):
+class CampaignUseCases(PointsUseCases, CatalogUseCases):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Shards never refill, so a shard seen empty stays empty: skip it next time.
@@ -76,13 +77,24 @@ class CampaignUseCases(PointsUseCases):
 
     def create_campaign(self, terms: CampaignTerms) -> CampaignView:
         """Define a campaign in draft, with its stock split over shards."""
-        campaign = Campaign.create(terms)
-        shards = [
-            StockShard.stock(campaign.id, index, units)
-            for index, units in enumerate(campaign.shard_units)
-        ]
-        self.save(campaign, *shards)
-        return campaign_view(campaign)
+
+        def attempt() -> Campaign:
+            campaign = Campaign.create(terms)
+            shards = [
+                StockShard.stock(campaign.id, index, units)
+                for index, units in enumerate(campaign.shard_units)
+            ]
+            self.save(campaign, *shards, self.catalogued("campaigns", campaign.id))
+            return campaign
+
+        return campaign_view(self.retrying(attempt))
+
+    def list_campaigns(
+        self, status: str | None = None, offset: int = 0, limit: int = 100
+    ) -> list[CampaignView]:
+        """Campaigns in the order they were defined, optionally only those in one status."""
+        views = [self.get_campaign(i) for i in self.catalog_ids("campaigns", offset, limit)]
+        return [view for view in views if status is None or view.status == status]
 
     def start_campaign(self, campaign_id: UUID) -> CampaignView:
         """Open a campaign for claims."""

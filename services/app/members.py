@@ -118,5 +118,9 @@ class MemberUseCases(ReferralUseCases):
         """A member by id."""
         return member_view(self.member(member_id))
 
+    def find_member(self, openid: str) -> MemberView:
+        """A member by WeChat openid."""
+        return self.get_member(Member.id_for(openid))
+
     def member(self, member_id: UUID) -> Member:
         return self.load(Member, member_id, MemberNotFound)

@@ -39,9 +39,9 @@ class PointsUseCases(MemberUseCases):
     def record_purchase(
         self, member_id: UUID, store_id: UUID, amount_fen: int, order_ref: str
     ) -> PurchaseResult:
-        """A purchase at a till earns points by the earning rule; an order counts once."""
+        """A purchase at a till earns points by the earning rule; an order counts once per store."""
         return self.once(
-            "purchase",
+            f"purchase:{store_id}",
             order_ref,
             PurchaseResult,
             lambda: self.decide_purchase(member_id, store_id, amount_fen, order_ref),
@@ -58,7 +58,7 @@ class PointsUseCases(MemberUseCases):
         points = self.rules.earning.points_for(amount_fen)
         if points:
             expiry = now + self.rules.points_valid_for
-            account.earn(points, "purchase", f"purchase:{order_ref}", expiry)
+            account.earn(points, "purchase", f"purchase:{store_id}:{order_ref}", expiry)
         return PurchaseResult(points, account.balance), [member, account]
 
     def award_points(self, member_id: UUID, points: int, reason: str, reference: str) -> int:

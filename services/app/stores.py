@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.store import Store, StoreNotFound
-from services.app.base import AppBase
+from services.app.catalog import CatalogUseCases
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,27 @@ def store_view(store: Store) -> StoreView:
     )
 
 
-class StoreUseCases(AppBase):
+class StoreUseCases(CatalogUseCases):
     def open_store(self, name: str, region: str) -> StoreView:
         """Open a store; its QR scene is store:<id>."""
-        store = Store.open(name, region)
-        self.save(store)
+
+        def attempt() -> Store:
+            store = Store.open(name, region)
+            self.save(store, self.catalogued("stores", store.id))
+            return store
+
+        return store_view(self.retrying(attempt))
+
+    def update_store(
+        self, store_id: UUID, name: str | None = None, region: str | None = None
+    ) -> StoreView:
+        """Rename a store or change its region."""
+        store = self.update(lambda: self.store(store_id), lambda s: s.change_details(name, region))
         return store_view(store)
+
+    def list_stores(self, offset: int = 0, limit: int = 100) -> list[StoreView]:
+        """Stores in the order they were opened, one page at a time."""
+        return [self.get_store(i) for i in self.catalog_ids("stores", offset, limit)]
 
     def assign_staff(self, store_id: UUID, staff_id: UUID) -> StoreView:
         """Let a staff account act at a store."""

@@ -10,7 +10,8 @@ from tests.projections.conftest import dump
 
 
 def busy_log(app, members: int, seed: int = 7) -> None:
-    """A mixed log: follows through stores and shares, claims, redemptions, points, tags."""
+    """A mixed log: follows through stores, campaigns and shares, claims, redemptions and
+    their reversals, points earned, spent and reversed, profiles, tags, unfollows, refollows."""
     rng = random.Random(seed)
     stores = [app.open_store(f"S{i}", "合肥") for i in range(3)]
     campaign = app.create_campaign(
@@ -19,21 +20,32 @@ def busy_log(app, members: int, seed: int = 7) -> None:
         )
     )
     app.start_campaign(campaign.id)
-    ids = []
+    scenes = [store.qr_scene for store in stores] + [f"campaign:{campaign.id}"]
+    ids, left = [], []
     for index in range(members):
-        scene = rng.choice(stores).qr_scene
+        scene = rng.choice(scenes)
         if ids and rng.random() < 0.4:
-            scene = app.create_share(rng.choice(ids)).scene
+            scene = app.create_share(rng.choice(ids), rng.choice([None, campaign.id])).scene
         ids.append(app.follow(f"o-{index}", scene).member_id)
         try:
             store = rng.choice(stores)
             app.record_purchase(ids[-1], store.id, rng.randint(100, 9_999), f"r-{index}")
+            if rng.random() < 0.2:
+                app.spend_points(ids[-1], 1, "gift", f"g-{index}")
+                app.reverse_points(ids[-1], rng.choice([f"g-{index}", f"purchase:r-{index}"]))
+            if rng.random() < 0.3:
+                app.complete_profile(ids[-1], rng.choice(["合肥", "河北"]))
             code = app.claim(campaign.id, rng.choice(ids)).code
             if rng.random() < 0.5:
                 app.redeem_coupon(code, store.id)
+                if rng.random() < 0.3:
+                    app.reverse_redemption(code, store.id)
             app.tag_member(ids[-1], rng.choice(["a", "b"]))
+            if left and rng.random() < 0.3:
+                app.follow(left.pop(rng.randrange(len(left))), rng.choice(scenes))  # refollow
             if rng.random() < 0.1:
-                app.unfollow(f"o-{rng.randrange(index + 1)}")
+                app.unfollow(leaving := f"o-{rng.randrange(index + 1)}")
+                left.append(leaving)
         except DomainError:
             pass
 

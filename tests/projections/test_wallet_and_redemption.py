@@ -59,7 +59,7 @@ def test_reversed_points_and_reversed_redemptions(app, runner, db, clock):
     store, _, campaign = setup_brand(app)
     member = app.follow("o-1").member_id
     app.record_purchase(member, store.id, 5_000, "R-1")
-    app.reverse_points(member, "purchase:R-1")
+    app.reverse_points(member, f"purchase:{store.id}:R-1")
     code = app.claim(campaign.id, member).code
     app.redeem_coupon(code, store.id)
     app.reverse_redemption(code, store.id)

@@ -1,0 +1,1 @@
+"""Benchmark harnesses and the shared log generator (run from the repository root)."""

@@ -1,0 +1,463 @@
+"""Projection benchmark: log generation, full rebuild speed and live lag, SQLite and PostgreSQL.
+
+Run from the repository root:
+
+    .venv/bin/python -m infra.bench.projections --quick            # ~100k events, a smoke run
+    .venv/bin/python -m infra.bench.projections                    # 300,000 members, >1M events
+    .venv/bin/python -m infra.bench.projections --backends postgres --postgres-url URL
+
+1. Generates a simulated brand's log (infra/bench/loggen.py: 200 stores, members who
+   follow through posters, campaigns and shares, claim, redeem, buy, share, exchange
+   points…) into a fresh SQLite file, then copies the very same log (same bytes, same
+   notification ids) into a fresh PostgreSQL schema with COPY. Without
+   --postgres-url, a throwaway server is started with infra/postgres.sh and stopped
+   at the end; with it, a fresh schema is created there and dropped at the end.
+2. Rebuilds every view (projections.catalog.all_views) on each store from scratch.
+3. Live lag: runs the real `lianjie project` process on the store while a writer
+   appends a new cohort's activity at a steady rate, and polls the views' tracking
+   positions every few milliseconds. An event's lag is the time from its commit
+   (the writer's save returned) until every view's position covers its
+   notification id. Everything is local and bounded in time.
+
+Prints a table at the end. --profile writes a pyinstrument profile of the
+PostgreSQL rebuild (pip install pyinstrument; it is not a project dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+from eventsourcing.persistence import Tracking
+
+from infra.bench.loggen import LogGenerator, Shape
+from projections.catalog import all_views
+from projections.runner import ProjectionRunner
+from services.app import Lianjie
+from services.bootstrap import bootstrap
+from services.policies import TRACKING_NAME
+from services.settings import Settings, pop_query_param
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    backend: str
+    events: int = 0
+    rebuild_seconds: float = 0.0
+    handled: int = 0
+    lag_ms: list[float] = field(default_factory=list)
+    live_events: int = 0
+    live_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rebuild_rate(self) -> float:
+        return self.events / self.rebuild_seconds if self.rebuild_seconds else 0.0
+
+    def lag(self, q: float) -> float:
+        if not self.lag_ms:
+            return float("nan")
+        ordered = sorted(self.lag_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------------- stores
+
+
+@contextmanager
+def postgres_base(args: argparse.Namespace) -> Iterator[str | None]:
+    """A PostgreSQL base URL: none, the one given, or a throwaway local server's."""
+    if "postgres" not in args.backends or args.postgres_url:
+        yield args.postgres_url
+        return
+    data = Path(tempfile.mkdtemp(prefix="lianjie-bench-pg.", dir="/tmp"))
+    say(f"starting a throwaway PostgreSQL in {data}")
+    started = subprocess.run(
+        [str(ROOT / "infra" / "postgres.sh"), "start", str(data)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(ROOT / "infra" / "postgres.sh"), "stop", str(data)], check=False)
+
+
+@contextmanager
+def fresh_schema(base: str) -> Iterator[str]:
+    schema = f"bench_{uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}schema={schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def copy_log(sqlite_path: Path, app: Lianjie, url: str) -> tuple[int, float]:
+    """Copy every stored event, ids included, from a SQLite file into a PostgreSQL app."""
+    recorder = app.recorder
+    schema, table = recorder.datastore.schema, recorder.events_table_name
+    target = f'"{schema}"."{table}"'
+    started = time.perf_counter()
+    source = sqlite3.connect(sqlite_path)
+    copied = 0
+    columns = "notification_id, originator_id, originator_version, topic, state"
+    _, base = pop_query_param(url, "schema")
+    with psycopg.connect(base) as conn, conn.cursor() as cursor:
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in source.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                "FROM stored_events ORDER BY rowid"
+            ):
+                copy.write_row(row)
+                copied += 1
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{target}', 'notification_id'), "
+            f"(SELECT max(notification_id) FROM {target}))"
+        )
+        cursor.execute(f"ANALYZE {target}")
+    source.close()
+    return copied, time.perf_counter() - started
+
+
+def open_app(url: str) -> Lianjie:
+    return bootstrap(Settings(database_url=url))
+
+
+# ------------------------------------------------------------------ generation
+
+
+def generate(app: Lianjie, shape: Shape) -> LogGenerator:
+    generator = LogGenerator(app, shape)
+    generator.setup()
+    last = [time.perf_counter()]
+
+    def progress(written: int) -> None:
+        if time.perf_counter() - last[0] > 10:
+            last[0] = time.perf_counter()
+            rate = written / generator.seconds if generator.seconds else 0
+            say(f"  … {written:,} events, {rate:,.0f}/s")
+
+    generator.write_all(progress, step=20_000)
+    return generator
+
+
+# --------------------------------------------------------------------- rebuild
+
+
+def rebuild(app: Lianjie, result: Result, batch_size: int, profile_to: Path | None) -> None:
+    runner = ProjectionRunner(app, all_views(), batch_size=batch_size)
+    result.events = app.recorder.max_notification_id() or 0
+    profiler = None
+    if profile_to is not None:
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            result.notes.append("--profile needs pyinstrument (pip install pyinstrument)")
+        else:
+            profiler = Profiler(interval=0.002)
+            profiler.start()
+    started = time.perf_counter()
+    result.handled = runner.rebuild()
+    result.rebuild_seconds = time.perf_counter() - started
+    if profiler is not None and profile_to is not None:
+        profiler.stop()
+        profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+        result.notes.append(f"profile of the rebuild: {profile_to}")
+
+
+# -------------------------------------------------------------------- live lag
+
+
+class PositionPoller(threading.Thread):
+    """Reads every view's tracking position every `interval` s: (time, lowest position)."""
+
+    def __init__(self, app: Lianjie, url: str, interval: float) -> None:
+        super().__init__(daemon=True)
+        runner = ProjectionRunner(app, all_views())
+        self.names = [view.name for view in runner.views]
+        self.table = runner.db.tracking_table
+        self.postgres = runner.db.postgres
+        self.url = url
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        marks = ", ".join(["%s"] * len(self.names))
+        if self.postgres:
+            schema, base = pop_query_param(self.url, "schema")
+            conn = psycopg.connect(base, autocommit=True)
+            query = (
+                f'SELECT min(notification_id), count(*) FROM "{schema}"."{self.table}" '
+                f"WHERE application_name IN ({marks})"
+            )
+        else:
+            conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=30)
+            query = (
+                f"SELECT min(notification_id), count(*) FROM {self.table} "
+                f"WHERE application_name IN ({marks.replace('%s', '?')})"
+            )
+        try:
+            while not self.stopped.is_set():
+                lowest, found = conn.execute(query, self.names).fetchone()
+                position = lowest if found == len(self.names) else 0
+                self.samples.append((time.perf_counter(), position or 0))
+                time.sleep(self.interval)
+        finally:
+            conn.close()
+
+    def seen_at(self, commits: list[tuple[float, list[int]]]) -> list[float]:
+        """For each committed event: ms from commit until the views' position covered it."""
+        lags, index, samples = [], 0, self.samples
+        for committed_at, ids in commits:
+            for notification_id in ids:
+                while index < len(samples) and samples[index][1] < notification_id:
+                    index += 1
+                if index == len(samples):
+                    return lags
+                lags.append(max(0.0, samples[index][0] - committed_at) * 1000)
+        return lags
+
+
+def project_process(url: str, log: Path) -> subprocess.Popen:
+    command = [str(Path(sys.executable).parent / "lianjie"), "project"]
+    if not Path(command[0]).exists():
+        command = [sys.executable, "-c", "from services.cli import app; app()", "project"]
+    env = {**os.environ, "LIANJIE_DATABASE_URL": url}
+    return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.05)
+
+
+def live_lag(app: Lianjie, url: str, result: Result, args: argparse.Namespace) -> None:
+    """Steady writes while `lianjie project` follows; per-event commit→visible lag."""
+    head = app.recorder.max_notification_id() or 0
+    # The views are at the head (just rebuilt); the policies' effects are in the log
+    # already (the generator saved them), so start the policies at the head too.
+    app.factory.tracking_recorder().insert_tracking(Tracking(TRACKING_NAME, head))
+    runner = ProjectionRunner(app, all_views())
+    log = Path(args.workdir) / f"project-{result.backend}.log"
+    worker = project_process(url, log)
+    try:
+        # A new cohort whose lives run 500 times faster than the main log's, so the
+        # live mix has claims, redemptions, purchases and shares, not only follows.
+        cohort = LogGenerator(
+            app,
+            Shape(
+                members=max(2_000, int(args.live_rate * args.live_seconds / 5)),
+                stores=10,
+                days=0.05,
+                seed=args.seed + 1,
+                chunk=args.live_chunk,
+                openid_prefix=f"live-{uuid4().hex[:6]}",
+                tempo=0.002,
+            ),
+        )
+        cohort.setup()
+        target = app.recorder.max_notification_id() or 0
+
+        def caught_up() -> bool:
+            if worker.poll() is not None:
+                raise RuntimeError(f"lianjie project exited: see {log}")
+            return min(runner.positions().values()) >= target
+
+        wait_until(caught_up, 120, "the projection process did not catch up before the run")
+        poller = PositionPoller(app, url, args.poll_interval)
+        commits: list[tuple[float, list[int]]] = []
+        cohort.on_save = lambda ids: commits.append((time.perf_counter(), ids))
+        poller.start()
+        period = args.live_chunk / args.live_rate
+        started = time.perf_counter()
+        next_write = started
+        while time.perf_counter() - started < args.live_seconds:
+            cohort.write(args.live_chunk, chunk=args.live_chunk)
+            next_write += period
+            pause = next_write - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        result.live_seconds = time.perf_counter() - started
+        result.live_events = sum(len(ids) for _, ids in commits)
+        target = max(commits[-1][1]) if commits else target
+        wait_until(caught_up, 120, "the projection process did not catch up after the run")
+        time.sleep(args.poll_interval * 3)
+        poller.stopped.set()
+        poller.join()
+        result.lag_ms = poller.seen_at(commits)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+# ------------------------------------------------------------------------ main
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.bench.projections",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--members", type=int, default=300_000, help="simulated members")
+    parser.add_argument("--stores", type=int, default=200, help="simulated stores")
+    parser.add_argument("--days", type=float, default=30.0, help="simulated days of arrivals")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 15,000 members (~100k events), 10 s live"
+    )
+    parser.add_argument(
+        "--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres"
+    )
+    parser.add_argument(
+        "--postgres-url", help="use this server (a fresh schema is made and dropped)"
+    )
+    parser.add_argument("--workdir", help="where the SQLite file and logs go (a temp dir)")
+    parser.add_argument("--batch-size", type=int, default=5000, help="rebuild batch size")
+    parser.add_argument("--chunk", type=int, default=500, help="events per save when generating")
+    parser.add_argument("--live-rate", type=float, default=1000.0, help="events/s while live")
+    parser.add_argument("--live-seconds", type=float, default=25.0)
+    parser.add_argument("--live-chunk", type=int, default=5, help="events per save while live")
+    parser.add_argument("--poll-interval", type=float, default=0.003, help="seconds")
+    parser.add_argument("--no-live", action="store_true", help="skip the live lag runs")
+    parser.add_argument("--profile", action="store_true", help="profile each rebuild (pyinstrument)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.members = min(args.members, 15_000)
+        args.live_seconds = min(args.live_seconds, 10.0)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(args.backends) - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    sys.setswitchinterval(0.0005)  # let the position poller run between the writer's steps
+    args.workdir = args.workdir or tempfile.mkdtemp(prefix="lianjie-bench.")
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sqlite_path = workdir / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(FileNotFoundError):
+            Path(f"{sqlite_path}{suffix}").unlink()
+    sqlite_url = f"sqlite:///{sqlite_path}"
+    shape = Shape(
+        members=args.members, stores=args.stores, days=args.days, seed=args.seed, chunk=args.chunk
+    )
+    say(f"generating: {shape.members:,} members, {shape.stores} stores, {shape.days:g} days")
+    source = open_app(sqlite_url)
+    generator = generate(source, shape)
+    summary = generator.summary()
+    say(
+        f"generated {summary['events']:,} events in {summary['seconds']:.1f} s "
+        f"({summary['rate']:,.0f} events/s, {summary['saves']:,} saves) into SQLite"
+    )
+    mix = ", ".join(f"{topic} {n:,}" for topic, n in list(summary["by_topic"].items())[:12])
+    say(f"mix: {mix}")
+    results: list[Result] = []
+    copy_note = ""
+    with postgres_base(args) as base:
+        for backend in args.backends:
+            result = Result(backend)
+            results.append(result)
+            if backend == "sqlite":
+                url, app = sqlite_url, source
+                run_backend(app, url, result, args, workdir)
+                continue
+            assert base is not None
+            with fresh_schema(base) as url:
+                app = open_app(url)
+                try:
+                    copied, seconds = copy_log(sqlite_path, app, url)
+                    copy_note = f"copied into PostgreSQL with COPY: {copied / seconds:,.0f} rows/s"
+                    say(copy_note)
+                    run_backend(app, url, result, args, workdir)
+                finally:
+                    app.close()
+    source.close()
+    report(summary, results, copy_note, args)
+    return 0
+
+
+def run_backend(
+    app: Lianjie, url: str, result: Result, args: argparse.Namespace, workdir: Path
+) -> None:
+    say(f"[{result.backend}] rebuilding every view …")
+    profile = workdir / f"rebuild-{result.backend}.txt" if args.profile else None
+    rebuild(app, result, args.batch_size, profile)
+    say(
+        f"[{result.backend}] rebuilt {result.events:,} events ({result.handled:,} read by views) "
+        f"in {result.rebuild_seconds:.1f} s: {result.rebuild_rate:,.0f} events/s"
+    )
+    if not args.no_live:
+        say(f"[{result.backend}] live: {args.live_rate:g} events/s for {args.live_seconds:g} s …")
+        live_lag(app, url, result, args)
+        say(
+            f"[{result.backend}] live lag p50 {result.lag(0.5):.1f} ms, "
+            f"p95 {result.lag(0.95):.1f} ms, p99 {result.lag(0.99):.1f} ms"
+        )
+
+
+def report(summary: dict, results: list[Result], copy_note: str, args: argparse.Namespace) -> None:
+    say("")
+    say(f"log: {summary['events']:,} events, {summary['members']:,} members, {args.stores} stores")
+    say(f"generation: {summary['rate']:,.0f} events/s into SQLite ({summary['saves']:,} saves)")
+    if copy_note:
+        say(copy_note)
+    header = (
+        f"{'store':<10} {'rebuild s':>10} {'events/s':>10} {'live ev':>9} {'ev/s':>7} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    )
+    say(header)
+    say("-" * len(header))
+    for r in results:
+        live_rate = r.live_events / r.live_seconds if r.live_seconds else 0
+        peak = max(r.lag_ms) if r.lag_ms else float("nan")
+        say(
+            f"{r.backend:<10} {r.rebuild_seconds:>10.1f} {r.rebuild_rate:>10,.0f} "
+            f"{r.live_events:>9,} {live_rate:>7,.0f} {r.lag(0.5):>8.1f} {r.lag(0.95):>8.1f} "
+            f"{r.lag(0.99):>8.1f} {peak:>8.1f}"
+        )
+        for note in r.notes:
+            say(f"  {r.backend}: {note}")
+    if any(r.lag_ms for r in results):
+        mean = statistics.fmean(lag for r in results for lag in r.lag_ms)
+        say(f"(lag = commit until every view covers the event; mean over all {mean:.1f} ms)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""Contribution scores: what each member gives the brand, in the playbook's four parts.
+
+The view keeps whole counters per member; weights come in at query time, so an
+operator can re-weigh the parts without a rebuild. Points per part:
+
+- spreading   = 2 per share made (ShareToken.Shared by the member)
+              + 10 per follower brought (Member.Followed naming them as referrer_id)
+              + 1 per share-link open (no event yet: always 0)
+- interaction = 3 per claim the member made (Claim.Made with reason "claim")
+              + 5 per quiz answer + 1 per message + 8 per sign-up (no events yet: 0)
+- spending    = 1 per whole ¥1 of all purchases: purchase_fen // 100
+              (Member.PurchaseRecorded)
+- self-growth = 5 for following (Member.Followed) + 10 for a completed profile
+              (Member.ProfileCompleted) + 5 for an activated member card (no event yet: 0)
+
+score = w.spreading × spreading + w.interaction × interaction + w.spending × spending
+        + w.self_growth × self_growth
+
+Only claims the member made (reason "claim") are interaction: follow gifts and
+referral rewards are claimed on the member's behalf and are paid for elsewhere
+(self-growth, spreading). A refollow adds nothing (first touch only) and a profile
+counts once however often it is completed again. No event records share-link
+opens, quiz answers, messages, sign-ups or card activations yet: their columns
+exist and stay 0 until those events do. Spending is what was recorded; a refund
+has no event of its own yet, so it does not lower it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.claim import Claim
+from domain.member import Member
+from domain.referral import ShareToken
+from projections.sql import Database, iso
+from projections.view import Batch, View, handles
+
+MEMBER_CLAIM = "claim"  # Claim.Made.reason when the member claimed it themself
+COUNTERS = ("followed", "shares", "referrals", "claims", "purchase_fen", "profiles")
+ADD_UP = ", ".join(f"{c} = contribution_members.{c} + excluded.{c}" for c in COUNTERS)
+MARKS = ", ".join(["%s"] * len(COUNTERS))
+UPSERT = (
+    f"INSERT INTO contribution_members (member_id, {', '.join(COUNTERS)}) VALUES (%s, {MARKS}) "
+    f"ON CONFLICT (member_id) DO UPDATE SET {ADD_UP}"
+)
+# A member who followed in this batch: their first-touch facts ride on their counters.
+UPSERT_JOINED = (
+    f"INSERT INTO contribution_members (member_id, store_id, member_since, {', '.join(COUNTERS)}) "
+    f"VALUES (%s, %s, %s, {MARKS}) ON CONFLICT (member_id) DO UPDATE SET "
+    f"store_id = excluded.store_id, member_since = excluded.member_since, {ADD_UP}"
+)
+
+SPREADING = "2 * shares + 10 * referrals + 1 * opens"
+INTERACTION = "3 * claims + 5 * answers + 1 * messages + 8 * signups"
+SPENDING = "purchase_fen / 100"
+SELF_GROWTH = (
+    "5 * followed + 10 * (CASE WHEN profiles > 0 THEN 1 ELSE 0 END) "
+    "+ 5 * (CASE WHEN cards > 0 THEN 1 ELSE 0 END)"
+)
+
+
+class ContributionView(View):
+    """Per member: the counters behind the four parts of a contribution score."""
+
+    name = "contribution"
+    tables = {
+        "contribution_members": (
+            "member_id TEXT PRIMARY KEY, store_id TEXT, member_since TEXT, "
+            "shares BIGINT NOT NULL DEFAULT 0, referrals BIGINT NOT NULL DEFAULT 0, "
+            "opens BIGINT NOT NULL DEFAULT 0, claims BIGINT NOT NULL DEFAULT 0, "
+            "answers BIGINT NOT NULL DEFAULT 0, messages BIGINT NOT NULL DEFAULT 0, "
+            "signups BIGINT NOT NULL DEFAULT 0, purchase_fen BIGINT NOT NULL DEFAULT 0, "
+            "followed BIGINT NOT NULL DEFAULT 0, profiles BIGINT NOT NULL DEFAULT 0, "
+            "cards BIGINT NOT NULL DEFAULT 0"
+        )
+    }
+    indexes = [
+        "CREATE INDEX IF NOT EXISTS contribution_members_store ON contribution_members (store_id)"
+    ]
+
+    def __init__(self) -> None:
+        self.joined: dict[str, tuple[str, str | None, str]] = {}  # this batch's new members
+
+    def handle(self, events: Iterable[tuple[str, Any]], batch: Batch) -> None:
+        self.joined = {}
+        super().handle(events, batch)
+
+    def count(self, batch: Batch, member_id: UUID, counter: str, amount: int = 1) -> None:
+        """Add to one of a member's counters: one row per member and batch, however many."""
+        member = str(member_id)
+        joined = self.joined.get(member)
+        upsert, key = (UPSERT_JOINED, joined) if joined else (UPSERT, (member,))
+        amounts = [0] * len(COUNTERS)
+        amounts[COUNTERS.index(counter)] = amount
+        batch.add(upsert, key, *amounts)
+
+    @handles(Member.Followed)
+    def followed(self, event: Member.Followed, batch: Batch) -> None:
+        member = str(event.originator_id)
+        store = str(event.store_id) if event.store_id else None
+        self.joined[member] = (member, store, iso(event.at))
+        self.count(batch, event.originator_id, "followed")  # once: a refollow adds nothing
+        if event.referrer_id:
+            self.count(batch, event.referrer_id, "referrals")
+
+    @handles(ShareToken.Shared)
+    def shared(self, event: ShareToken.Shared, batch: Batch) -> None:
+        self.count(batch, event.owner_id, "shares")
+
+    @handles(Claim.Made)
+    def claimed(self, event: Claim.Made, batch: Batch) -> None:
+        if event.reason == MEMBER_CLAIM:
+            self.count(batch, event.member_id, "claims")
+
+    @handles(Member.PurchaseRecorded)
+    def purchased(self, event: Member.PurchaseRecorded, batch: Batch) -> None:
+        self.count(batch, event.originator_id, "purchase_fen", event.amount_fen)
+
+    @handles(Member.ProfileCompleted)
+    def profile_completed(self, event: Member.ProfileCompleted, batch: Batch) -> None:
+        self.count(batch, event.originator_id, "profiles")
+
+
+@dataclass(frozen=True)
+class ContributionWeights:
+    """How much each part counts in the score; 1.0 each by default, never negative."""
+
+    spreading: float = 1.0
+    interaction: float = 1.0
+    spending: float = 1.0
+    self_growth: float = 1.0
+
+    def __post_init__(self) -> None:
+        if min(self.spreading, self.interaction, self.spending, self.self_growth) < 0:
+            raise ValueError("contribution weights are zero or more")
+
+
+@dataclass(frozen=True)
+class ContributionEntry:
+    rank: int
+    member_id: UUID
+    score: float
+    spreading: int
+    interaction: int
+    spending: int
+    self_growth: int
+
+
+def contribution_ranking(
+    db: Database,
+    weights: ContributionWeights | None = None,
+    limit: int = 10,
+    store_id: UUID | None = None,
+) -> list[ContributionEntry]:
+    """Members by weighted score, highest first; ties to the earliest follower.
+
+    With `store_id`, only members whose first touch was that store's QR code.
+    """
+    weights = weights or ContributionWeights()
+    where, params = ("WHERE store_id = %s", [str(store_id)]) if store_id else ("", [])
+    rows = db.read(
+        "SELECT member_id, %s * spreading + %s * interaction + %s * spending "
+        "+ %s * self_growth AS score, spreading, interaction, spending, self_growth "
+        f"FROM (SELECT member_id, member_since, {SPREADING} AS spreading, "
+        f"{INTERACTION} AS interaction, {SPENDING} AS spending, {SELF_GROWTH} AS self_growth "
+        f"FROM contribution_members {where}) AS parts "
+        "ORDER BY score DESC, member_since, member_id LIMIT %s",
+        [
+            float(weights.spreading),
+            float(weights.interaction),
+            float(weights.spending),
+            float(weights.self_growth),
+            *params,
+            limit,
+        ],
+    )
+    return [
+        ContributionEntry(rank, UUID(member), float(score), *map(int, parts))
+        for rank, (member, score, *parts) in enumerate(rows, start=1)
+    ]

@@ -1,0 +1,170 @@
+"""GET/POST /wechat/callback: WeChat's server check and its pushes, answered within 5 s.
+
+The route checks the push (size, signature, ciphertext, XML) on the event loop in
+microseconds, then hands it to the application on a thread of its own. When the
+application has decided within `reply_within` seconds, the passive reply goes back
+in the response; otherwise the answer is `success` (WeChat shows nothing and does
+not retry) and, once the work is done, the reply is recorded as deferred for the
+outbox to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from domain.errors import DomainError
+from domain.inbound import Inbound
+from services.app import Lianjie
+from services.app.turns import InboundAnswer
+from services.settings import Settings
+from services.wechat.operator import operator_router
+from services.wechat.protocol import (
+    MAX_BODY,
+    BadBody,
+    CallbackKeys,
+    CallbackQuery,
+    Rejected,
+    inbound_from,
+    render_reply,
+)
+
+log = logging.getLogger(__name__)
+PATH = "/wechat/callback"
+PROBLEM_BASE = "https://lianjie.example/problems/"
+REPLY_WITHIN = 4.0  # seconds: WeChat gives up after 5 and retries
+
+
+def include_wechat(
+    api: FastAPI,
+    application: Lianjie,
+    settings: Settings,
+    *,
+    operator: Callable[..., Any] | None = None,
+    reply_within: float = REPLY_WITHIN,
+    workers: int = 8,
+) -> None:
+    """Serve GET/POST /wechat/callback on `api`; with `operator` (a dependency that lets
+    only operators through and returns their principal), also the /api/wechat routes."""
+    api.include_router(wechat_router(application, settings, reply_within, workers))
+    if operator is not None:
+        api.include_router(operator_router(application, operator))
+
+
+def wechat_router(
+    application: Lianjie,
+    settings: Settings,
+    reply_within: float = REPLY_WITHIN,
+    workers: int = 8,
+) -> APIRouter:
+    """The callback routes; WeChat's keys come from the settings."""
+    keys = CallbackKeys.from_settings(settings)
+    if not keys.token:
+        log.warning("LIANJIE_WECHAT_TOKEN is not set: every WeChat push will be refused")
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat")
+    router = APIRouter(tags=["wechat"])
+
+    @router.get(PATH, response_class=PlainTextResponse)
+    async def verify(
+        request: Request,
+        signature: str = "",
+        timestamp: str = "",
+        nonce: str = "",
+        echostr: str = "",
+    ) -> Response:
+        """WeChat's server check: echoes `echostr` when the signature is valid, else 403."""
+        try:
+            keys.check(CallbackQuery(signature, timestamp, nonce))
+        except Rejected as rejected:
+            return problem(request, rejected)
+        return PlainTextResponse(echostr)
+
+    @router.post(PATH, response_class=PlainTextResponse)
+    async def receive(
+        request: Request,
+        signature: str = "",
+        timestamp: str = "",
+        nonce: str = "",
+        encrypt_type: str = "",
+        msg_signature: str = "",
+    ) -> Response:
+        """A message or event from WeChat (plain or safe mode): recorded once, maybe answered."""
+        query = CallbackQuery(signature, timestamp, nonce, encrypt_type, msg_signature)
+        try:
+            body = await capped_body(request)
+            keys.check(query)
+            inbound = inbound_from(keys.open(query, body))
+        except Rejected as rejected:
+            return problem(request, rejected)
+        work = pool.submit(application.receive_wechat_message, inbound)
+        answer = await answer_within(work, reply_within)
+        if answer is None:
+            # Off the event loop even if the work finished just now (the callback would then
+            # run right here): deferring writes to the store.
+            work.add_done_callback(
+                lambda done: pool.submit(defer_late_reply, application, inbound, done)
+            )
+            return PlainTextResponse("success")
+        if answer.reply is None:
+            return PlainTextResponse("success")
+        now = str(int(application.now().timestamp()))
+        xml = render_reply(answer.reply, inbound, int(now))
+        return Response(keys.seal(xml, query, now), media_type="application/xml")
+
+    return router
+
+
+async def capped_body(request: Request) -> bytes:
+    """The body, refused as soon as it passes MAX_BODY bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise BadBody(f"bodies are at most {MAX_BODY} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadBody(f"bodies are at most {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def answer_within(work: Future[InboundAnswer], seconds: float) -> InboundAnswer | None:
+    """The application's answer if it comes in time; None otherwise (the work goes on)."""
+    waiting = asyncio.wrap_future(work)
+    done, _ = await asyncio.wait({waiting}, timeout=seconds)  # never cancels the work
+    return waiting.result() if done else None
+
+
+def defer_late_reply(application: Lianjie, inbound: Inbound, done: Future[InboundAnswer]):
+    """After a `success` answer: a reply decided too late goes to the outbox instead."""
+    error = done.exception()
+    if error is not None:
+        # WeChat will not retry after `success`: log what is needed to replay the push.
+        log.error("WeChat push %s failed after the window: %r %s", inbound.key, error, inbound)
+        return
+    answer = done.result()
+    if answer.reply is None or answer.duplicate:
+        return
+    try:
+        application.defer_wechat_reply(answer.message_key)
+    except DomainError as refusal:
+        log.warning("could not defer the reply to %s: %s", answer.message_key, refusal.slug)
+
+
+def problem(request: Request, rejected: Rejected) -> JSONResponse:
+    """A refusal as RFC 9457 problem+json; nothing was recorded."""
+    log.info("WeChat callback refused (%s): %s", rejected.slug, rejected.detail)
+    body = {
+        "type": PROBLEM_BASE + rejected.slug,
+        "title": rejected.title,
+        "status": rejected.status,
+        "detail": rejected.detail,
+        "instance": request.url.path,
+    }
+    return JSONResponse(body, status_code=rejected.status, media_type="application/problem+json")

@@ -1,0 +1,86 @@
+import pytest
+
+from domain.campaign import CampaignTerms, Reward
+from projections.contribution import ContributionWeights, contribution_ranking
+
+
+def coupon_campaign(app, kind="scan_gift", limit=3):
+    terms = CampaignTerms("c", kind, Reward("coupon", "¥3", 300), per_member_limit=limit)
+    return app.start_campaign(app.create_campaign(terms).id)
+
+
+def parts(entry):
+    return (entry.spreading, entry.interaction, entry.spending, entry.self_growth)
+
+
+def test_each_part_counts_its_own_events(app, runner, db):
+    store = app.open_store("A", "合肥")
+    campaign = coupon_campaign(app)
+    alice = app.follow("o-alice", store.qr_scene).member_id
+    share = app.create_share(alice)
+    app.create_share(alice, campaign.id)
+    app.follow("o-friend", share.scene)
+    app.claim(campaign.id, alice)
+    app.claim(campaign.id, alice)
+    app.record_purchase(alice, store.id, 12_345, "R-1")
+    app.record_purchase(alice, store.id, 99, "R-2")
+    app.complete_profile(alice, "合肥")
+    app.complete_profile(alice, "河北")  # a profile counts once
+    runner.run_once()
+
+    top = contribution_ranking(db)[0]
+    assert top.member_id == alice
+    # spreading 2×2 shares + 10×1 referral; interaction 3×2 claims;
+    # spending ¥124.44 → 124; self-growth 5 follow + 10 profile
+    assert parts(top) == (14, 6, 124, 15)
+    assert top.score == 14 + 6 + 124 + 15
+
+
+def test_weights_reorder_at_query_time(app, runner, db):
+    store = app.open_store("A", "合肥")
+    spender = app.follow("o-spender").member_id
+    sharer = app.follow("o-sharer").member_id
+    app.record_purchase(spender, store.id, 10_000, "R-1")  # 100 spending points
+    for index in range(3):
+        app.follow(f"o-friend-{index}", app.create_share(sharer).scene)  # 36 spreading
+    runner.run_once()
+
+    default = contribution_ranking(db, limit=2)
+    assert [e.member_id for e in default] == [spender, sharer]
+    spreading_first = ContributionWeights(spreading=4.0, spending=0.5)
+    ranked = contribution_ranking(db, spreading_first, limit=2)
+    assert [(e.rank, e.member_id) for e in ranked] == [(1, sharer), (2, spender)]
+    assert ranked[0].score == pytest.approx(4.0 * 36 + 5)
+    assert ranked[1].score == pytest.approx(0.5 * 100 + 5)
+    with pytest.raises(ValueError):
+        ContributionWeights(interaction=-1)
+
+
+def test_ties_go_to_the_earliest_follower_and_store_filters(app, runner, db, clock):
+    store = app.open_store("A", "合肥")
+    other = app.open_store("B", "河北")
+    late = app.follow("o-late-but-first-id", other.qr_scene).member_id
+    clock.advance(minutes=-5)
+    early = app.follow("o-early", store.qr_scene).member_id
+    clock.advance(minutes=10)
+    app.follow("o-nowhere")
+    runner.run_once()
+
+    ranking = contribution_ranking(db)
+    assert [e.member_id for e in ranking[:2]] == [early, late]
+    assert {e.score for e in ranking} == {5.0}  # following is all any of them did
+    assert [e.member_id for e in contribution_ranking(db, store_id=other.id)] == [late]
+    assert len(contribution_ranking(db, limit=1)) == 1
+
+
+def test_automatic_claims_and_refollows_earn_no_interaction_or_growth(app, runner, db):
+    gift = app.start_campaign(
+        app.create_campaign(CampaignTerms("gift", "follow_gift", Reward("points", points=5))).id
+    )
+    member = app.follow("o-1", f"campaign:{gift.id}").member_id
+    app.claim(gift.id, member, reason="follow-gift")  # what the follow-gift policy does
+    app.unfollow("o-1")
+    app.follow("o-1")
+    runner.run_once()
+    assert parts(contribution_ranking(db)[0]) == (0, 0, 0, 5)
+    assert contribution_ranking(db)[0].member_id == member

@@ -1,0 +1,180 @@
+"""A projection process killed mid-batch resumes without losing or double-counting a thing.
+
+The real `lianjie project` process follows a PostgreSQL schema while this test keeps
+appending a mixed log (follows through stores, campaigns and shares, referral
+rewards, claims, redemptions, purchases, points, tags, unfollows). The process is
+SIGKILLed while a view transaction is open — rows written, not committed — at
+different moments, restarted, and finally left to catch up. Its views must then
+equal a full rebuild row for row, and its policies must have written nothing (the
+generator already saved every effect they would have had).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from infra.bench.loggen import LogGenerator, Shape
+from projections.catalog import all_views
+from projections.runner import ProjectionRunner
+from services.bootstrap import bootstrap
+from services.settings import Settings, pop_query_param
+from tests.projections.conftest import dump
+
+VIEW_TABLE_PATTERN = "(wallet|redemption|referral|contribution|segment|analytics|inbox)_"
+
+
+def lianjie_command() -> list[str]:
+    script = Path(sys.executable).parent / "lianjie"
+    if script.exists():
+        return [str(script), "project"]
+    found = shutil.which("lianjie")
+    if found:
+        return [found, "project"]
+    return [sys.executable, "-c", "from services.cli import app; app()", "project"]
+
+
+class ProjectProcess:
+    """`lianjie project` in its own OS process, recognisable in pg_stat_activity."""
+
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.database_url = database_url
+        self.app_name = f"lianjie-crash-{uuid4().hex[:8]}"
+        self.log_dir = log_dir
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        env = {
+            **os.environ,
+            "LIANJIE_DATABASE_URL": self.database_url,
+            "PGAPPNAME": self.app_name,  # libpq sets application_name from it
+        }
+        log = (self.log_dir / f"project-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            lianjie_command(), env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        assert self.process.returncode == -signal.SIGKILL
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return "\n".join(
+            path.read_text(errors="replace") for path in sorted(self.log_dir.glob("project-*.log"))
+        )
+
+
+def writing_views(monitor: psycopg.Connection, app_name: str) -> bool:
+    """Is the process inside a view transaction that has written rows but not committed?"""
+    row = monitor.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+        "AND backend_xid IS NOT NULL AND query ~* %s",
+        (app_name, VIEW_TABLE_PATTERN),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def connected(monitor: psycopg.Connection, app_name: str) -> bool:
+    row = monitor.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (app_name,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def lowest_position(runner: ProjectionRunner) -> int:
+    return min(runner.positions().values())
+
+
+def kill_mid_batch(
+    project: ProjectProcess,
+    monitor: psycopg.Connection,
+    generator: LogGenerator,
+    ready: Callable[[], bool],
+) -> None:
+    """Start the process, keep appending, and SIGKILL it inside an open view batch once `ready`."""
+    project.start()
+    deadline = time.monotonic() + 15
+    while not connected(monitor, project.app_name):  # imports first, then connects
+        assert project.alive(), project.output()
+        assert time.monotonic() < deadline, "the process never connected"
+        time.sleep(0.01)
+    while not (ready() and writing_views(monitor, project.app_name)):
+        assert project.alive(), project.output()
+        assert time.monotonic() < deadline, "no open view batch seen"
+        generator.write(60)  # about 3,000 events/s
+        time.sleep(0.01)
+    project.kill()
+
+
+@pytest.mark.postgres_only
+def test_a_killed_projection_process_resumes_and_equals_a_rebuild(postgres_url, tmp_path):
+    app = bootstrap(Settings(database_url=postgres_url))
+    generator = LogGenerator(app, Shape(members=4_000, stores=12, days=6, seed=5, chunk=150))
+    generator.setup()
+    observer = ProjectionRunner(app, all_views())  # creates the view tables before the process
+    generator.write(4_000)
+    project = ProjectProcess(postgres_url, tmp_path)
+    _, base_url = pop_query_param(postgres_url, "schema")
+    try:
+        with psycopg.connect(base_url, autocommit=True) as monitor:
+            # 1. while its very first batch is being written;
+            kill_mid_batch(project, monitor, generator, ready=lambda: True)
+            assert lowest_position(observer) == 0
+            generator.write(2_000)  # the log grows while nothing projects it
+            # 2. after the restarted process has committed some batches;
+            kill_mid_batch(project, monitor, generator, ready=lambda: lowest_position(observer) > 0)
+            progressed = lowest_position(observer)
+            assert 0 < progressed < app.recorder.max_notification_id()
+            generator.write(2_000)
+            # 3. a moment into catching up again, after a burst.
+            settle = time.monotonic() + 0.15
+            kill_mid_batch(project, monitor, generator, ready=lambda: time.monotonic() > settle)
+            assert progressed <= lowest_position(observer) < app.recorder.max_notification_id()
+            project.start()
+            generator.write(1_000)
+            deadline = time.monotonic() + 20
+            while any(status.lag for status in observer.status()):
+                assert project.alive(), project.output()
+                assert time.monotonic() < deadline, f"never caught up: {observer.status()}"
+                time.sleep(0.05)
+    finally:
+        project.stop()
+    try:
+        with app.recorder.datastore.transaction(commit=False) as cursor:
+            table = f'"{app.recorder.datastore.schema}"."{app.recorder.events_table_name}"'
+            cursor.execute(f"SELECT count(*) AS n FROM {table}")
+            assert cursor.fetchone()["n"] == generator.written, "the policies wrote events"
+        live = dump(observer)
+        assert sum(map(len, live.values())) > 10_000
+        ProjectionRunner(app, all_views()).rebuild()
+        assert dump(observer) == live
+        head = app.recorder.max_notification_id()
+        assert all(status.position == head for status in observer.status())
+    finally:
+        app.close()

@@ -29,3 +29,15 @@ lianjie_venv() {
     touch "$stamp"
   fi
 }
+
+lianjie_cjk_font() {
+  # Posters and screenshots draw Chinese text: install a CJK font when none is present.
+  if command -v fc-list >/dev/null 2>&1 && [[ -n $(fc-list :lang=zh 2>/dev/null) ]]; then
+    return 0
+  fi
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing a Chinese font (fonts-wqy-microhei) for posters"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null ||
+      echo "    could not install it: posters will show boxes for Chinese text" >&2
+  fi
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.campaign import CampaignTerms, Reward
 from domain.claim import Claim
@@ -18,6 +18,7 @@ from services.app import Lianjie
 from services.policies import Policies
 
 STORES = [("合肥万达店", "合肥"), ("石家庄北国店", "河北"), ("成都春熙路店", "西南")]
+STAFF_PASSWORD = "demo-staff"  # demo logins: clerk-1 … clerk-3, printed by demo.sh
 TAGS = ["老顾客", "新顾客", "咖啡", "甜品", "上班族", "学生"]
 
 
@@ -63,12 +64,11 @@ def seed(app: Lianjie, members: int = 200, seed_value: int = 2026, progress=None
     """Create the demo brand's stores, campaigns and members' history."""
     rng = random.Random(seed_value)
     brand = DemoBrand()
-    for name, region in STORES:
+    for number, (name, region) in enumerate(STORES, start=1):
         store = app.open_store(name, region)
-        staff_id = uuid4()
-        app.assign_staff(store.id, staff_id)
+        staff = app.register_staff(f"clerk-{number}", STAFF_PASSWORD, store.id)
         brand.store_ids.append(store.id)
-        brand.staff_ids.append(staff_id)
+        brand.staff_ids.append(staff.id)
     for key, terms in campaign_terms(brand.store_ids).items():
         brand.campaign_ids[key] = app.start_campaign(app.create_campaign(terms).id).id
     for index in track(range(members), progress):

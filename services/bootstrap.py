@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.app import Lianjie
 from services.app.base import Clock, utc_now
+from services.outbound.wechat import WeChatGateway
 from services.settings import Settings
 
 
@@ -15,4 +16,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Lianj
         rules=settings.rules(),
         clock=clock,
         password_hasher=settings.password_hasher(),
+        qr_issuer=WeChatGateway.from_settings(settings),
+        public_url=settings.public_url,
     )

@@ -69,3 +69,11 @@ def policies_command(
 
 projection_commands.register(app)
 api_commands.register(app)
+
+
+@app.command("outbox")
+def outbox_command() -> None:
+    """Send the outbox (customer-service and template messages, pushes) as its own process."""
+    from services.outbound.__main__ import main
+
+    raise typer.Exit(main())

@@ -13,6 +13,7 @@ from rich.table import Table
 from projections.catalog import all_views, views_named
 from projections.runner import ProjectionRunner
 from services.bootstrap import bootstrap
+from services.outbound.sender import sender_from_settings
 from services.settings import Settings
 from services.worker import Worker, stop_on_signals
 
@@ -20,9 +21,10 @@ console = Console()
 
 
 def project() -> None:
-    """Run every projection and policy as a long-lived process (stop with Ctrl-C)."""
-    application = bootstrap(Settings())
-    worker = Worker(application)
+    """Run every projection, policy and (with WeChat credentials) the outbox sender."""
+    settings = Settings()
+    application = bootstrap(settings)
+    worker = Worker(application, sender=sender_from_settings(application, settings))
     stop_on_signals(worker)
     console.print("following the event log; Ctrl-C stops")
     try:

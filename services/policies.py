@@ -1,4 +1,4 @@
-"""Process managers that react to the event log: referral rewards and follow gifts.
+"""Process managers that react to the event log: rewards, gifts and messages to send.
 
 They follow the application's notification log from a tracked position. Every
 command they issue is idempotent (a derived idempotency key or points reference),
@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
+from domain.conversation import Conversation
+from domain.correction import Correction
 from domain.errors import DomainError
+from domain.inbound import InboundMessage
 from domain.member import Member
 from domain.points import ReferenceAlreadyCounted
 from domain.referral import ReferralReward
@@ -28,14 +32,17 @@ REFERRAL_CAMPAIGN_KINDS = ("referral_reward", "share_gift")
 
 
 class Policies:
-    """Runs the follow-triggered policies over new log entries."""
+    """Runs the policies over new log entries: follows reward, replies are queued to send."""
 
     def __init__(self, app: Lianjie, batch_size: int = 500) -> None:
         self.app = app
         self.batch_size = batch_size
         self.tracking = app.factory.tracking_recorder()
-        self.handlers: dict[str, Callable[[Member.Followed], None]] = {
+        self.handlers: dict[str, Callable[[Any], None]] = {
             get_topic(Member.Followed): self.on_followed,
+            get_topic(InboundMessage.ReplyDeferred): self.send_deferred_reply,
+            get_topic(Correction.Addressed): self.send_text,
+            get_topic(Conversation.Answered): self.send_text,
         }
 
     def run_once(self) -> int:
@@ -82,6 +89,16 @@ class Policies:
         if campaign.kind == "follow_gift":
             member_id = followed.originator_id
             self.claim_quietly(campaign.id, member_id, f"follow-gift:{member_id}")
+
+    def send_deferred_reply(self, deferred: InboundMessage.ReplyDeferred) -> None:
+        """A reply that missed WeChat's 5-second window goes out through the outbox."""
+        reply = deferred.reply
+        self.app.queue_outbound(deferred.openid, reply["type"], reply, deferred.outbox_key)
+
+    def send_text(self, said: Correction.Addressed | Conversation.Answered) -> None:
+        """A correction of a wrong auto-reply, or an agent's answer, through the outbox."""
+        payload = {"type": "text", "content": said.text}
+        self.app.queue_outbound(said.openid, "text", payload, said.outbox_key)
 
     def is_referral_campaign(self, campaign_id: UUID) -> bool:
         return self.app.get_campaign(campaign_id).kind in REFERRAL_CAMPAIGN_KINDS

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.api.cards import MemberCards, card_secret
-from services.api.deps import ApiContext
+from services.api.deps import ApiContext, operator
 from services.api.errors import PROBLEM_JSON, install_error_handlers
 from services.api.metrics import Metrics, MetricsMiddleware
 from services.api.positions import WritePositionMiddleware
@@ -34,6 +34,8 @@ from services.app.base import Clock, utc_now
 from services.bootstrap import bootstrap
 from services.readmodels import ReadModels
 from services.settings import Settings
+from services.web.install import install_web
+from services.wechat import include_wechat
 
 log = logging.getLogger(__name__)
 ROUTERS = [auth, stores, staff, campaigns, members, me, till, leaderboards, health, follow]
@@ -85,6 +87,8 @@ def create_app(
     api.add_middleware(WritePositionMiddleware)
     for module in ROUTERS:
         api.include_router(module.router)
+    include_wechat(api, lianjie, settings, operator=operator)
+    install_web(api)  # /till, /wallet, /console, their assets and the JSON only they use
     api.openapi = lambda: problem_openapi(api)  # type: ignore[method-assign]
     return api
 

@@ -3,22 +3,18 @@ and the Q&A flows rules can start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.utils import get_topic
 
 from domain.autoreply import InvalidReplyRule, ReplyRule, Rulebook, RuleTerms
 from domain.correction import Correction
 from domain.inbound import InboundMessage
 from domain.qaflow import QaFlow, QaFlowNotFound, Question
 from services.app.campaigns import CampaignUseCases
-
-PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -228,13 +224,3 @@ class AutoReplyUseCases(CampaignUseCases):
             return self.repository.get(Rulebook.id_for())
         except AggregateNotFoundError:
             return Rulebook.open()
-
-    def logged(self, event_class: type) -> Iterator[Any]:
-        """Every event of this class in the log, oldest first (a scan: for reports)."""
-        topic, start = get_topic(event_class), None
-        while notifications := self.recorder.select_notifications(
-            start, PAGE, topics=[topic], inclusive_of_start=start is None
-        ):
-            for notification in notifications:
-                yield self.mapper.to_domain_event(notification)
-            start = notifications[-1].id

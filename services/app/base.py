@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Recording
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
 from domain.errors import DomainError, NotFound
@@ -135,15 +135,22 @@ class AppBase(Application):
         record: IdempotencyRecord = self.repository.get(record_id)
         return answer_type(**record.answer)
 
-    def count_events(self, event_class: type, page: int = 1000) -> int:
-        """How many events of this class the log holds (scans the log: for reports, not tills)."""
-        topic, count, start = get_topic(event_class), 0, None
+    def logged(self, event_class: type) -> Iterator[Any]:
+        """Every event of this class in the log, oldest first (a scan: for reports)."""
+        for notification in self.notifications_of(event_class):
+            yield self.mapper.to_domain_event(notification)
+
+    def count_events(self, event_class: type) -> int:
+        """How many events of this class the log holds (a scan: for reports, not tills)."""
+        return sum(1 for _ in self.notifications_of(event_class))
+
+    def notifications_of(self, event_class: type, page: int = 1000) -> Iterator[Notification]:
+        topic, start = get_topic(event_class), None
         while notifications := self.recorder.select_notifications(
             start, page, topics=[topic], inclusive_of_start=start is None
         ):
-            count += len(notifications)
+            yield from notifications
             start = notifications[-1].id
-        return count
 
     def update(self, load: Callable[[], A], command: Callable[[A], object]) -> A:
         """Load one aggregate, run a command on it and save; again on a version conflict."""

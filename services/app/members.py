@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.campaign import Campaign, CampaignNotFound
 from domain.errors import DomainError
 from domain.member import Attribution, Member, MemberNotFound
@@ -61,16 +63,25 @@ class MemberUseCases(ReferralUseCases):
 
     def follow_once(self, openid: str, scene: str | None) -> FollowResult:
         member_id = Member.id_for(openid)
-        now = self.now()
-        if self.exists(member_id):
-            member = self.member(member_id)
-            if not member.following:
-                member.refollow(scene, now)
-                self.save(member)
-            return FollowResult(member_id, False, None)
-        member = Member.follow(openid, self.attribution(scene), now)
-        self.save(member, PointsAccount.open(member_id))
-        return FollowResult(member_id, True, member.attribution.referrer_id)
+        existing = self.member(member_id) if self.exists(member_id) else None
+        member, changed = self.decide_follow(existing, openid, scene, self.now())
+        self.save(*changed)
+        if existing is None:
+            return FollowResult(member_id, True, member.attribution.referrer_id)
+        return FollowResult(member_id, False, None)
+
+    def decide_follow(
+        self, member: Member | None, openid: str, scene: str | None, now: datetime
+    ) -> tuple[Member, list[Aggregate]]:
+        """A first follow (with attribution and a points account) or a re-follow (without);
+        the member and what to save, nothing when they follow already."""
+        if member is None:
+            member = Member.follow(openid, self.attribution(scene), now)
+            return member, [member, PointsAccount.open(member.id)]
+        if not member.following:
+            member.refollow(scene, now)
+            return member, [member]
+        return member, []
 
     def attribution(self, scene_text: str | None) -> Attribution:
         """Who and what a scene names; an unknown or stale scene attributes nothing."""

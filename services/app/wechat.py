@@ -19,7 +19,6 @@ from domain.conversation import Conversation
 from domain.errors import DomainError
 from domain.inbound import Inbound, InboundMessage, InboundMessageNotFound
 from domain.member import Attribution, Member
-from domain.points import PointsAccount
 from domain.replies import text_reply
 from services.app.answering import AnsweringUseCases
 from services.app.inbox import InboxUseCases
@@ -125,13 +124,10 @@ class WeChatUseCases(AnsweringUseCases, InboxUseCases):
             self.queue_for_agent(turn)
 
     def on_subscribe(self, turn: Turn) -> None:
-        scene, member = turn.inbound.scene, turn.member
-        if member is None:
-            member = turn.member = Member.follow(turn.openid, self.attribution(scene), turn.now)
-            turn.keep(member, PointsAccount.open(member.id))
-        elif not member.following:
-            member.refollow(scene, turn.now)  # never re-attributed, never re-rewarded
-            turn.keep(member)
+        turn.member, changed = self.decide_follow(
+            turn.member, turn.openid, turn.inbound.scene, turn.now
+        )
+        turn.keep(*changed)
         self.reply_by_rule(turn, "subscribe", "")
 
     def on_unsubscribe(self, turn: Turn) -> None:

@@ -10,6 +10,7 @@ advance), so two runners on one view cannot both apply the same batch.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from projections.sql import Database
 from projections.view import Batch, View
 
+DDL_LOCK = 7_216_042  # any fixed number: the advisory lock that serialises view DDL
 Progress = Callable[[int, int], None]  # (position reached, head of the log)
 
 
@@ -43,6 +45,8 @@ class ProjectionRunner:
         self.db = Database(app.factory.tracking_recorder())
         self.topics = sorted({topic for view in self.views for topic in view.topics})
         with self.db.transaction(commit=True) as sql:
+            if self.db.postgres:  # processes starting together must not race on CREATE TABLE
+                sql.run("SELECT pg_advisory_xact_lock(%s)", [DDL_LOCK])
             for view in self.views:
                 view.create(sql)
 
@@ -87,14 +91,14 @@ class ProjectionRunner:
         )
         full = len(notifications) == self.batch_size
         end = notifications[-1].id if full else head
-        decoded = [(n.id, n.topic, self.app.mapper.to_domain_event(n)) for n in notifications]
+        ids = [n.id for n in notifications]  # ascending
+        decoded = [(n.topic, self.app.mapper.to_domain_event(n)) for n in notifications]
         behind = [view for view in self.views if positions[view.name] < end]
         with self.db.transaction(commit=True) as sql:
             with self.db.pipeline(sql):
                 for view in behind:
-                    after = positions[view.name]
                     batch = Batch(sql, view.shape_of)
-                    view.handle(((t, e) for i, t, e in decoded if i > after), batch)
+                    view.handle(decoded[bisect_right(ids, positions[view.name]) :], batch)
                     batch.flush(sql)
             for view in behind:
                 self.db.tracking._insert_tracking(sql.cursor, Tracking(view.name, end))

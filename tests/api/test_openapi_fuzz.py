@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from services.api.app import create_app
 from tests.api.conftest import ADMIN, ADMIN_PASSWORD, STAFF_PASSWORD, bearer
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 5
 SKIPPED = {("POST", "/api/auth/logout")}  # would revoke the token every later case uses
 
 

@@ -90,6 +90,14 @@ class Member(Aggregate):
             member.region = self.region
             member.phone = self.phone
 
+    class RegionDetected(Aggregate.Event):
+        """WeChat reported a location inside one of the brand's regions."""
+
+        region: str
+
+        def apply(self, member: Member) -> None:
+            member.region = self.region
+
     class Tagged(Aggregate.Event):
         tag: str
 
@@ -173,6 +181,11 @@ class Member(Aggregate):
         ):
             raise InvalidProfile("phone must be 5 to 15 digits")
         self.trigger_event(self.ProfileCompleted, region=region, phone=phone)
+
+    def detect_region(self, region: str) -> None:
+        """Place the member in the region their location falls in (no change, no event)."""
+        if region != self.region:
+            self.trigger_event(self.RegionDetected, region=region)
 
     def record_purchase(self, store_id: UUID, amount_fen: int, order_ref: str, now: datetime):
         """A purchase at a store's till, in fen."""

@@ -19,6 +19,7 @@ from domain.conversation import Conversation
 from domain.errors import DomainError
 from domain.inbound import Inbound, InboundMessage, InboundMessageNotFound
 from domain.member import Attribution, Member
+from domain.regions import region_at
 from domain.replies import text_reply
 from services.app.answering import AnsweringUseCases
 from services.app.inbox import InboxUseCases
@@ -209,6 +210,10 @@ class WeChatUseCases(AnsweringUseCases, InboxUseCases):
                 label,
                 turn.now,
             )
+            region = region_at(inbound.latitude, inbound.longitude)
+            if region and turn.member is not None:
+                turn.member.detect_region(region)
+                turn.keep(turn.member)
 
     def queue_for_agent(self, turn: Turn) -> None:
         conversation_id = Conversation.id_for(turn.openid)

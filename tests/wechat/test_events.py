@@ -174,6 +174,14 @@ def test_a_reported_location_is_recorded(app, wechat):
         117.227239,
     )
     assert located.precision == 119.38504
+    assert member.region == "合肥"
+
+
+def test_a_location_far_from_every_region_places_the_member_nowhere(app, wechat):
+    wechat.subscribe("o-1")
+    wechat.location("o-1", 45.75, 126.65)  # 哈尔滨
+    assert len(logged(app, InboundMessage.Located)) == 1
+    assert app.find_member("o-1").region is None
 
 
 def test_a_location_message_is_recorded_and_waits_for_a_person(app, wechat):

@@ -6,7 +6,7 @@ refollow, buy, claim, complete their profile or get tagged; last_active_at is th
 latest of those moments: the event's business time `at` where it has one, else the
 time the event was recorded. Claims made on a member's behalf (follow gifts,
 referral rewards) are not the member's activity. A batch's changes to a member
-are gathered in memory and written as one upsert per member and batch (tags
+are gathered in memory and written as one statement per member and batch (tags
 apart), whatever the number of events.
 """
 
@@ -24,14 +24,16 @@ from projections.contribution import MEMBER_CLAIM
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
-# One statement per member and batch: None leaves a column as it is.
-UPSERT = (
+# One statement per member and batch: a new member's row, or an upsert of what changed
+# since (None leaves a column as it is; first-touch facts never change).
+INSERT = (
     "INSERT INTO segment_members (member_id, store_id, region, following, member_since, "
-    "last_active_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (member_id) DO UPDATE SET "
-    "store_id = COALESCE(excluded.store_id, segment_members.store_id), "
+    "last_active_at) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+UPSERT = (
+    f"{INSERT} ON CONFLICT (member_id) DO UPDATE SET "
     "region = COALESCE(excluded.region, segment_members.region), "
     "following = COALESCE(excluded.following, segment_members.following), "
-    "member_since = COALESCE(excluded.member_since, segment_members.member_since), "
     "last_active_at = CASE WHEN segment_members.last_active_at IS NULL "
     "OR excluded.last_active_at > segment_members.last_active_at "
     "THEN excluded.last_active_at ELSE segment_members.last_active_at END"
@@ -72,12 +74,19 @@ class SegmentsView(View):
         self.changes: dict[str, MemberChanges] = {}  # this batch's, by member id
 
     def handle(self, events: Iterable[tuple[str, Any]], batch: Batch) -> None:
-        """Gather the batch's changes per member, then write one upsert per member."""
+        """Gather the batch's changes per member, then write one statement per member."""
         self.changes = {}
         super().handle(events, batch)
         for member, c in self.changes.items():
+            statement = INSERT if c.member_since else UPSERT  # only a follow sets member_since
             batch.run(
-                UPSERT, member, c.store_id, c.region, c.following, c.member_since, c.last_active_at
+                statement,
+                member,
+                c.store_id,
+                c.region,
+                c.following,
+                c.member_since,
+                c.last_active_at,
             )
 
     def change(self, member_id: UUID) -> MemberChanges:
@@ -108,6 +117,10 @@ class SegmentsView(View):
     @handles(Member.ProfileCompleted)
     def profile_completed(self, event: Member.ProfileCompleted, batch: Batch) -> None:
         self.touch(event.originator_id, event.timestamp).region = event.region
+
+    @handles(Member.RegionDetected)
+    def region_detected(self, event: Member.RegionDetected, batch: Batch) -> None:
+        self.change(event.originator_id).region = event.region  # a location report
 
     @handles(Member.Tagged)
     def tagged(self, event: Member.Tagged, batch: Batch) -> None:

@@ -98,3 +98,10 @@ def test_claims_tags_and_profiles_count_when_they_were_recorded(app, runner, db)
     assert active_exactly_since(claimer, max(claimed_at, followed_at[claimer]))
     assert active_exactly_since(tagged, max(tagged_at, followed_at[tagged]))
     assert active_exactly_since(gifted, followed_at[gifted])  # a gift is not their activity
+
+
+def test_a_detected_region_segments_the_member(app, runner, db):
+    member_id = app.follow("o-1").member_id
+    app.update(lambda: app.member(member_id), lambda m: m.detect_region("西南"))
+    runner.run_once()
+    assert segment_members(db, region="西南") == [member_id]

@@ -8,8 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from services.api.schemas.common import RequestBody
 
-class RuleCreate(BaseModel):
+
+class RuleCreate(RequestBody):
     """An auto-reply rule; `reply` is text, news, coupon (campaign_id) or flow (flow_id)."""
 
     name: str = Field(min_length=1, max_length=60)
@@ -49,7 +51,7 @@ class RecipientList(BaseModel):
     items: list[RecipientOut]
 
 
-class CorrectionCreate(BaseModel):
+class CorrectionCreate(RequestBody):
     text: str = Field(min_length=1, max_length=2000)
 
 
@@ -60,12 +62,12 @@ class CorrectionOut(BaseModel):
     recipients: int
 
 
-class QuestionIn(BaseModel):
+class QuestionIn(RequestBody):
     prompt: str = Field(min_length=1, max_length=600)
     options: dict[str, str] = Field(description='answer -> tag, e.g. {"A": "老顾客"}')
 
 
-class FlowCreate(BaseModel):
+class FlowCreate(RequestBody):
     name: str = Field(min_length=1, max_length=60)
     questions: list[QuestionIn] = Field(min_length=1, max_length=10)
     reward: dict[str, Any] | None = None
@@ -127,11 +129,11 @@ class MessageList(BaseModel):
     items: list[MessageOut]
 
 
-class Assign(BaseModel):
+class Assign(RequestBody):
     agent_id: UUID | None = Field(None, description="absent: the caller takes it")
 
 
-class Answer(BaseModel):
+class Answer(RequestBody):
     text: str | None = Field(None, min_length=1, max_length=2000)
     canned_reply_id: UUID | None = None
 
@@ -142,11 +144,11 @@ class AnswerOut(BaseModel):
     text: str
 
 
-class Close(BaseModel):
+class Close(RequestBody):
     reason: str = Field("closed", max_length=200)
 
 
-class CannedCreate(BaseModel):
+class CannedCreate(RequestBody):
     title: str = Field(min_length=1, max_length=60)
     text: str = Field(min_length=1, max_length=2000)
 

@@ -19,6 +19,9 @@ echo "==> demo data in $LIANJIE_DATABASE_URL"
 cat <<TEXT
 
 ==> Lianjie is starting on $LIANJIE_PUBLIC_URL (Ctrl-C stops)
+    till (store staff)   $LIANJIE_PUBLIC_URL/till      clerk-1 / demo-staff
+    wallet (follower)    $LIANJIE_PUBLIC_URL/wallet    openid demo-openid-0001 (dev login)
+    operator console     $LIANJIE_PUBLIC_URL/console   ${LIANJIE_BOOTSTRAP_ADMIN%%:*} / ${LIANJIE_BOOTSTRAP_ADMIN#*:}
     API docs (OpenAPI)   $LIANJIE_PUBLIC_URL/docs
     health               $LIANJIE_PUBLIC_URL/healthz
     operator login       ${LIANJIE_BOOTSTRAP_ADMIN%%:*} / ${LIANJIE_BOOTSTRAP_ADMIN#*:}

@@ -6,6 +6,20 @@ cd "$(dirname "$0")/.."
 source infra/venv.sh
 lianjie_venv dev
 
+# Browser tests (tests/browser) drive Debian's Chromium: Playwright cannot download
+# browsers here. They fail, never skip, without it; screenshots need a Chinese font.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing chromium and a Chinese font for the browser tests"
+    { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; } ||
+      echo "    could not install chromium: the browser tests will fail" >&2
+  else
+    echo "==> chromium is missing (apt-get install chromium as root): browser tests will fail" >&2
+  fi
+fi
+lianjie_cjk_font
+
 echo "==> ruff"
 .venv/bin/ruff check .
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.sql import Database
+from projections.sql import Database, tracking_recorder
 from projections.view import Batch, View
 
 DDL_LOCK = 7_216_042  # any fixed number: the advisory lock that serialises view DDL
@@ -42,7 +42,7 @@ class ProjectionRunner:
         self.app = app
         self.views = list(views)
         self.batch_size = batch_size
-        self.db = Database(app.factory.tracking_recorder())
+        self.db = Database(tracking_recorder(app))
         self.topics = sorted({topic for view in self.views for topic in view.topics})
         with self.db.transaction(commit=True) as sql:
             if self.db.postgres:  # processes starting together must not race on CREATE TABLE

@@ -12,14 +12,17 @@ see projections/view.py (`plan`) and `Sql.run_group`.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from typing import Any
 
-from eventsourcing.persistence import TrackingRecorder
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving in China
@@ -42,6 +45,7 @@ class Sql:
     def __init__(self, cursor: Any, postgres: bool) -> None:
         self.cursor = cursor
         self.postgres = postgres
+        self._raw: Any = None  # a psycopg RawCursor ($n placeholders) for multi-row INSERTs
 
     def statement(self, text: str) -> str:
         return text if self.postgres else text.replace("%s", "?")
@@ -75,8 +79,18 @@ class Sql:
                     self.cursor.execute(text, tuple(chunk[0]))
                 else:
                     flat = [value for row in chunk for value in row]
-                    self.cursor.execute(_multi_row(text, shape.values, size), flat)
+                    self.raw_cursor().execute(_multi_row(shape.values, size), flat)
                 start += size
+
+    def raw_cursor(self) -> Any:
+        """A cursor on the same connection (and transaction) taking $1, $2… placeholders.
+
+        psycopg parses `%s` queries longer than 4 KB anew on every call; multi-row
+        statements are long, so they are written with server-side placeholders.
+        """
+        if self._raw is None:
+            self._raw = psycopg.RawCursor(self.cursor.connection)
+        return self._raw
 
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[Row]:
         if not self.postgres:
@@ -90,6 +104,18 @@ class Sql:
     def value(self, text: str, params: Sequence[Any] = ()) -> Any:
         found = self.rows(text, params)
         return found[0][0] if found else None
+
+
+def tracking_recorder(app: Application, attempts: int = 5) -> TrackingRecorder:
+    """The application's tracking recorder; its CREATE TABLE can lose a race with another
+    process starting at the same moment (PostgreSQL then refuses the duplicate type):
+    ask again, and IF NOT EXISTS finds the winner's table."""
+    for attempt in range(1, attempts):
+        try:
+            return app.factory.tracking_recorder()
+        except IntegrityError:
+            time.sleep(0.05 * attempt)
+    return app.factory.tracking_recorder()
 
 
 class Database:
@@ -141,10 +167,13 @@ _TOKEN = re.compile(
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>::|<>|!=|<=|>=|\|\||[-+*/(),.=<>]))"
 )
 _KEYWORDS = frozenset(
-    "AND OR NOT NULL IS TRUE FALSE CASE WHEN THEN ELSE END IN BETWEEN LIKE DISTINCT EXCLUDED "
-    "INSERT INTO VALUES ON CONFLICT DO NOTHING UPDATE SET WHERE DELETE FROM".split()
+    ("AND", "OR", "NOT", "NULL", "IS", "TRUE", "FALSE", "CASE", "WHEN", "THEN", "ELSE", "END",
+     "IN", "BETWEEN", "LIKE", "DISTINCT", "EXCLUDED", "INSERT", "INTO", "VALUES", "ON",
+     "CONFLICT", "DO", "NOTHING", "UPDATE", "SET", "WHERE", "DELETE", "FROM")
+)  # fmt: skip
+_FUNCTIONS = frozenset(
+    ("COALESCE", "GREATEST", "LEAST", "ABS", "NULLIF", "LOWER", "UPPER", "LENGTH")
 )
-_FUNCTIONS = frozenset("COALESCE GREATEST LEAST ABS NULLIF LOWER UPPER LENGTH".split())
 _CONSTANTS = {"NULL": None, "TRUE": True, "FALSE": False}
 UNKNOWN: Any = object()  # a value that cannot be known before the statement runs
 Token = tuple[str, str]  # (kind, text)
@@ -159,6 +188,7 @@ class TableInfo:
     columns: frozenset[str]
     defaults: tuple[tuple[str, Any], ...]  # what an INSERT that omits a column stores
     uniques: tuple[frozenset[str], ...]
+    exact: frozenset[str] = frozenset()  # text and integer columns: equal values, equal keys
 
     def default(self, column: str) -> Any:
         return dict(self.defaults)[column]
@@ -272,17 +302,20 @@ def table_infos(tables: dict[str, str], indexes: Sequence[str]) -> dict[str, Tab
         ]
         if all(part in info.columns for part in parts):
             uniques = (*info.uniques, frozenset(parts))
-            infos[info.name] = TableInfo(info.name, info.columns, info.defaults, uniques)
+            infos[info.name] = replace(info, uniques=uniques)
         else:
             del infos[info.name]
     return infos
 
 
 def _table_info(name: str, ddl: str) -> TableInfo | None:
+    # CHECK: a check over several columns could pass or fail by the order of two updates
+    # of one row; COLLATE: equality might not be equality of the text.
     if re.search(r"(?i)\b(REFERENCES|GENERATED|SERIAL|BIGSERIAL|SMALLSERIAL|IDENTITY|NULLS|EXCLUDE|"
-                 r"FOREIGN|COLLATE)\b", ddl):  # fmt: skip
+                 r"FOREIGN|COLLATE|CHECK)\b", ddl):  # fmt: skip
         return None
     columns: set[str] = set()
+    exact: set[str] = set()
     defaults: dict[str, Any] = {}
     uniques: list[frozenset[str]] = []
     for item in _split_top_level(ddl):
@@ -292,8 +325,6 @@ def _table_info(name: str, ddl: str) -> TableInfo | None:
             if not found:
                 return None
             uniques.append(frozenset(part.strip().lower() for part in found.group(2).split(",")))
-        elif head == "CHECK":
-            continue  # looks at one row only
         elif head == "CONSTRAINT":
             return None
         else:
@@ -301,6 +332,8 @@ def _table_info(name: str, ddl: str) -> TableInfo | None:
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
                 return None
             columns.add(column)
+            if _EXACT_TYPE.match(rest):
+                exact.add(column)
             if re.search(r"(?i)\bPRIMARY\s+KEY\b|\bUNIQUE\b", rest):
                 uniques.append(frozenset([column]))
             default = re.search(r"(?i)\bDEFAULT\s+('(?:[^']|'')*'|\S+)", rest)
@@ -308,8 +341,20 @@ def _table_info(name: str, ddl: str) -> TableInfo | None:
             if defaults[column] is UNKNOWN:
                 return None  # a computed default: inserts would depend on their order
     return TableInfo(
-        name.lower(), frozenset(columns), tuple(sorted(defaults.items())), tuple(uniques)
+        name.lower(),
+        frozenset(columns),
+        tuple(sorted(defaults.items())),
+        tuple(uniques),
+        frozenset(exact),
     )
+
+
+# Types whose equality is equality of the value passed (text compared as written, whole
+# numbers); a pin on any other column (timestamps, numerics, json…) is not relied on.
+_EXACT_TYPE = re.compile(
+    r"(?i)(TEXT|VARCHAR|CHARACTER\s+VARYING|INT|INTEGER|BIGINT|SMALLINT|INT2|INT4|INT8|"
+    r"BOOLEAN|BOOL)\b(?!\s*\[)"
+)
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -355,16 +400,17 @@ def analyse(text: str, info: TableInfo | None) -> Shape | None:
     if tokens is None or not _names_are_own(tokens, info):
         return None
     words = [value.upper() if kind == "word" else value for kind, value in tokens]
+    read = {"INSERT": _insert, "UPDATE": _update, "DELETE": _delete}.get(words[0])
     try:
-        if words[0] == "INSERT":
-            return _insert(text, tokens, words, info)
-        if words[0] == "UPDATE":
-            return _update(tokens, words, info)
-        if words[0] == "DELETE":
-            return _delete(tokens, words, info)
+        shape = read(text, tokens, words, info) if read else None
     except (ValueError, IndexError, KeyError):
         return None
-    return None
+    if shape is None:
+        return None
+    pins = tuple(pin for pin in shape.pins if pin[0] in info.exact)
+    if shape.target is not None and len(pins) != len(shape.pins):
+        return replace(shape, pins=pins, target=None, values=None)  # no multi-row upsert
+    return replace(shape, pins=pins)
 
 
 def _tokens(text: str) -> list[Token] | None:
@@ -497,65 +543,67 @@ def _insert(text: str, tokens: list[Token], words: list[str], info: TableInfo) -
         (column, *row[column]) if column in row else (column, None, info.default(column))
         for column in sorted(info.columns)
     )
-    # The new row: pinned by its unique keys' columns (what other statements look rows up by).
+    # A new row is pinned by its unique keys' columns (what other statements find rows by).
     keyed = {column for unique in info.uniques for column in unique}
-    shape = {
-        "kind": "insert",
-        "pins": tuple(pin for pin in new_row if pin[0] in keyed),
-        "writes": frozenset(),
-    }
+    pins = tuple(pin for pin in new_row if pin[0] in keyed)
+    kind, writes, on = "insert", frozenset[str](), list[str]()
+    if end + 1 < len(words):
+        conflict = _on_conflict(tokens, words, end + 1, info)
+        if conflict is None:
+            return None
+        kind, writes, on = conflict
     target: tuple[int, ...] | None = None
-    position, any_conflict = end + 1, False
-    if position < len(words):
-        if words[position : position + 2] != ["ON", "CONFLICT"]:
-            return None
-        position += 2
-        on: list[str] = []
-        if words[position] == "(":
-            closing = _close(words, position)
-            on = _names(tokens, position + 1, closing, info)
-            position = closing + 1
-            if frozenset(on) not in info.uniques:
-                return None
-        if words[position : position + 2] == ["DO", "NOTHING"] and position + 2 == len(words):
-            shape["kind"], any_conflict = "ignore", not on
-        elif words[position : position + 3] == ["DO", "UPDATE", "SET"] and on:
-            stop = words.index("WHERE", position) if "WHERE" in words[position:] else len(words)
-            shape["kind"] = "upsert"
-            shape["writes"] = _assignments(tokens, position + 3, stop, info)
-        else:
-            return None
-        if on:
-            shape["pins"] = tuple((c, *row[c]) for c in on)
-            if shape["kind"] == "upsert":
-                indices = [row[c][0] for c in on]
-                target = tuple(indices) if None not in indices else None  # type: ignore[arg-type]
+    if on:
+        pins = tuple((column, *row[column]) for column in on)  # the row it may find
+        indices = [row[column][0] for column in on]
+        if kind == "upsert" and None not in indices:
+            target = tuple(index for index in indices if index is not None)
     total = _params_before(tokens, len(tokens))
     values = None
-    if total == _params_before(tokens, end + 1) and (shape["kind"] != "upsert" or target):
-        start = text.upper().index("VALUES")
-        opened = text.index("(", start)
-        depth, closed = 0, opened
-        for closed in range(opened, len(text)):
-            depth += (text[closed] == "(") - (text[closed] == ")")
-            if depth == 0:
-                break
-        values = (text[:opened], text[opened : closed + 1], text[closed + 1 :])
+    if total == _params_before(tokens, end + 1) and (kind != "upsert" or target):
+        values = _values_row(text)  # every parameter is in the VALUES row
     return Shape(
-        info.name,
-        shape["kind"],
-        shape["pins"],
-        shape["writes"],
-        new_row,
-        any_conflict,
-        info.uniques,
-        total,
-        target,
-        values,
-    )
+        info.name, kind, pins, writes, new_row, kind == "ignore" and not on, info.uniques,
+        total, target, values,
+    )  # fmt: skip
 
 
-def _update(tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
+def _on_conflict(
+    tokens: list[Token], words: list[str], position: int, info: TableInfo
+) -> tuple[str, frozenset[str], list[str]] | None:
+    """(kind, columns an upsert sets, conflict target) of an ON CONFLICT clause."""
+    if words[position : position + 2] != ["ON", "CONFLICT"]:
+        return None
+    position += 2
+    on: list[str] = []
+    if words[position] == "(":
+        closing = _close(words, position)
+        on = _names(tokens, position + 1, closing, info)
+        position = closing + 1
+        if frozenset(on) not in info.uniques:
+            return None
+    if words[position : position + 2] == ["DO", "NOTHING"] and position + 2 == len(words):
+        return "ignore", frozenset(), on
+    if words[position : position + 3] == ["DO", "UPDATE", "SET"] and on:
+        stop = words.index("WHERE", position) if "WHERE" in words[position:] else len(words)
+        return "upsert", _assignments(tokens, position + 3, stop, info), on
+    return None
+
+
+def _values_row(text: str) -> tuple[str, str, str] | None:
+    """(text before, the VALUES row, text after): the pieces of a multi-row INSERT."""
+    if "'" in text or "$" in text:
+        return None  # a literal could hold %s; $ placeholders are ours
+    opened = text.index("(", text.upper().index("VALUES"))
+    depth = 0
+    for closed in range(opened, len(text)):
+        depth += (text[closed] == "(") - (text[closed] == ")")
+        if depth == 0:
+            return text[:opened], text[opened : closed + 1], text[closed + 1 :]
+    return None
+
+
+def _update(text: str, tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
     # UPDATE t SET col = expr, … [WHERE conjunction]
     if words[2] != "SET":
         return None
@@ -572,7 +620,7 @@ def _update(tokens: list[Token], words: list[str], info: TableInfo) -> Shape | N
     return Shape(info.name, "update", pins, writes, (), False, info.uniques, total, reads=reads)
 
 
-def _delete(tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
+def _delete(text: str, tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
     # DELETE FROM t [WHERE conjunction]
     if len(words) > 3 and words[3] != "WHERE":
         return None
@@ -611,6 +659,13 @@ def _chunk_size(remaining: int, params: int) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _multi_row(text: str, values: tuple[str, str, str], rows: int) -> str:
+def _multi_row(values: tuple[str, str, str], rows: int) -> str:
+    """`rows` copies of the VALUES row, with numbered ($1, $2…) placeholders."""
     before, row, after = values
-    return before + ", ".join([row] * rows) + after
+    pieces = row.split("%s")
+    width = len(pieces) - 1
+    copies = [
+        pieces[0] + "".join(f"${n * width + k + 1}{pieces[k + 1]}" for k in range(width))
+        for n in range(rows)
+    ]
+    return before + ", ".join(copies) + after

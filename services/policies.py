@@ -24,6 +24,7 @@ from domain.inbound import InboundMessage
 from domain.member import Member
 from domain.points import ReferenceAlreadyCounted
 from domain.referral import ReferralReward
+from projections.sql import tracking_recorder
 from services.app import Lianjie
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Policies:
     def __init__(self, app: Lianjie, batch_size: int = 500) -> None:
         self.app = app
         self.batch_size = batch_size
-        self.tracking = app.factory.tracking_recorder()
+        self.tracking = tracking_recorder(app)
         self.handlers: dict[str, Callable[[Any], None]] = {
             get_topic(Member.Followed): self.on_followed,
             get_topic(InboundMessage.ReplyDeferred): self.send_deferred_reply,

@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query
 
 from projections.inbox import InboxView, conversation_messages, open_conversations
-from projections.sql import Database
+from projections.sql import Database, tracking_recorder
 from services.app import Lianjie
 from services.wechat import schemas as s
 
@@ -23,7 +23,7 @@ def operator_router(application: Lianjie, operator: Callable[..., Any]) -> APIRo
     """Routes under /api/wechat for whoever `operator` lets through."""
     caller = Annotated[Any, Depends(operator)]
     key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-    inbox = Database(application.factory.tracking_recorder())
+    inbox = Database(tracking_recorder(application))
     with inbox.transaction(commit=True) as sql:
         InboxView().create(sql)  # the projection runner fills it; queries need it to exist
     router = APIRouter(prefix="/api/wechat", tags=["wechat"])

@@ -1,0 +1,1 @@
+"""The three web front ends (till, follower wallet, operator console), served by the API's app."""

@@ -24,6 +24,31 @@ def split_ids(text: str | None) -> list[UUID] | None:
     return None if text is None else [UUID(part) for part in text.split(",") if part]
 
 
+ISSUED_COLUMNS = (
+    "coupon_id, code, member_id, campaign_id, title, value_fen, valid_from, valid_until, "
+    "store_ids"
+)
+
+
+def insert_issued(table: str) -> str:
+    """An INSERT of an issued coupon's columns (those `issued_values` gives) into `table`."""
+    return f"INSERT INTO {table} ({ISSUED_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def issued_values(event: Coupon.Issued) -> tuple:
+    return (
+        str(event.originator_id),
+        event.code,
+        str(event.member_id),
+        str(event.campaign_id),
+        event.title,
+        event.value_fen,
+        iso(event.valid_from),
+        iso(event.valid_until),
+        join_ids(event.store_ids),
+    )
+
+
 def coupon_state(
     code: str,
     voided: int,
@@ -59,20 +84,7 @@ class RedemptionView(View):
 
     @handles(Coupon.Issued)
     def issued(self, event: Coupon.Issued, batch: Batch) -> None:
-        batch.run(
-            "INSERT INTO redemption_coupons (code, coupon_id, member_id, campaign_id, title, "
-            "value_fen, valid_from, valid_until, store_ids) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            event.code,
-            str(event.originator_id),
-            str(event.member_id),
-            str(event.campaign_id),
-            event.title,
-            event.value_fen,
-            iso(event.valid_from),
-            iso(event.valid_until),
-            join_ids(event.store_ids),
-        )
+        batch.run(insert_issued("redemption_coupons"), *issued_values(event))
 
     @handles(Coupon.Redeemed)
     def redeemed(self, event: Coupon.Redeemed, batch: Batch) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.coupon import Coupon, coupon_status, redemption_refusal
 from domain.member import Member
 from domain.points import PointsAccount
-from projections.redemption import coupon_state, join_ids
+from projections.redemption import coupon_state, insert_issued, issued_values
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
@@ -135,20 +135,7 @@ class WalletView(View):
 
     @handles(Coupon.Issued)
     def coupon_issued(self, event: Coupon.Issued, batch: Batch) -> None:
-        batch.run(
-            "INSERT INTO wallet_coupons (coupon_id, code, member_id, campaign_id, title, "
-            "value_fen, valid_from, valid_until, store_ids) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            str(event.originator_id),
-            event.code,
-            str(event.member_id),
-            str(event.campaign_id),
-            event.title,
-            event.value_fen,
-            iso(event.valid_from),
-            iso(event.valid_until),
-            join_ids(event.store_ids),
-        )
+        batch.run(insert_issued("wallet_coupons"), *issued_values(event))
 
     @handles(Coupon.Redeemed, Coupon.RedemptionReversed)
     def coupon_redemption(self, event: Coupon.Event, batch: Batch) -> None:

@@ -67,6 +67,7 @@ class Site:
     campaigns: dict[str, UUID] = field(default_factory=dict)
     members: dict[str, UUID] = field(default_factory=dict)
     referrals: dict[str, int] = field(default_factory=dict)
+    clock: SeedClock | None = None  # the server's clock, which a test may set back
 
     def settle(self) -> None:
         """Until the embedded worker is idle: views caught up, policies' rewards written."""
@@ -181,7 +182,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app: Lianjie = api.state.context.lianjie
     store = app.open_store("徐汇店", "上海")
     other = app.open_store("静安店", "上海")
-    built = Site(url, api, app, store.id, store.name, other.id, "clerk-xuhui")
+    built = Site(url, api, app, store.id, store.name, other.id, "clerk-xuhui", clock=clock)
     seed(built)
     seed_history(built, clock)
     built.settle()

@@ -1,12 +1,14 @@
-/* The operator console: stores, staff, campaigns, members, leaderboards and SVG charts. */
+/* The operator console: stores, staff, campaigns, members, leaderboards, inbox and SVG charts. */
 "use strict";
 
 (() => {
-  const { api, session, el, $, money, when, day, groupCode } = LJ;
+  const { api, session, newKey, el, $, money, when, day, groupCode } = LJ;
   const T = JSON.parse($("#words").textContent);
   const LANG = document.body.dataset.lang;
   const saved = session("lianjie.console");
-  const TABS = ["overview", "stores", "staff", "campaigns", "members", "leaderboards"];
+  const TABS = ["overview", "stores", "staff", "campaigns", "members", "leaderboards", "inbox"];
+  const INBOX_POLL_MS = 3000;
+  const SLA_MINUTES = 15; // a conversation waiting longer is shown in red
   let stores = [];
   let campaigns = [];
   let liveTimer = null;
@@ -111,6 +113,7 @@
     campaigns: loadCampaigns,
     members: async () => $("#member-openid").focus(),
     leaderboards: async () => Promise.all([loadReferrals(), loadContribution()]),
+    inbox: async () => Promise.all([loadInbox(), loadCanned()]),
   };
 
   async function show(tab) {
@@ -127,6 +130,11 @@
       liveTimer = setInterval(() => {
         if (!document.hidden) quietly(loadCampaigns());
       }, 5000);
+    }
+    if (tab === "inbox") {
+      liveTimer = setInterval(() => {
+        if (!document.hidden) quietly(loadInbox());
+      }, INBOX_POLL_MS);
     }
   }
 
@@ -418,6 +426,113 @@
     $("#contribution-rows").replaceChildren(...(rows.length ? rows : [emptyRow(7)]));
   }
 
+  // ---------------------------------------------------------------- customer-service inbox
+  const chat = { id: null, openid: "" };
+  let myAgentId = null; // learnt from the first conversation this operator takes
+
+  function agentLabel(agentId) {
+    if (!agentId) return T.inbox_unassigned;
+    return agentId === myAgentId ? T.inbox_me : T.inbox_taken;
+  }
+
+  async function loadInbox() {
+    const found = (await call("/api/wechat/inbox?limit=200")).items;
+    const rows = found.map((c) => {
+      const minutes = Math.floor(c.waiting_seconds / 60);
+      const late = minutes >= SLA_MINUTES;
+      return el("tr", {
+        "data-conversation": c.conversation_id,
+        class: [late ? "late" : "", c.conversation_id === chat.id ? "selected" : ""].join(" ").trim() || null,
+      },
+        el("td", {}, c.openid),
+        el("td", { class: "num" }, String(c.waiting)),
+        el("td", { class: "num" }, String(minutes), late ? el("span", { class: "late-mark" }, ` ${T.inbox_late}`) : ""),
+        el("td", {}, agentLabel(c.agent_id)),
+        el("td", { class: "actions" }, el("button", {
+          type: "button", "aria-label": `${T.inbox_open_chat}: ${c.openid}`,
+          "aria-pressed": c.conversation_id === chat.id ? "true" : "false",
+          onclick: () => quietly(openChat(c.conversation_id, c.openid)),
+        }, T.inbox_open_chat)));
+    });
+    $("#inbox-rows").replaceChildren(...(rows.length ? rows
+      : [el("tr", {}, el("td", { colspan: 5, class: "hint" }, T.inbox_empty))]));
+    if (chat.id && found.some((c) => c.conversation_id === chat.id)) await loadMessages();
+  }
+
+  async function loadCanned() {
+    const canned = (await call("/api/wechat/canned-replies")).items;
+    options($("#reply-canned"), canned.map((c) => [c.id, c.title]), T.inbox_no_canned);
+    $("#reply-canned").cannedTexts = Object.fromEntries(canned.map((c) => [c.id, c.text]));
+  }
+
+  async function loadMessages() {
+    const id = chat.id;
+    const found = (await call(`/api/wechat/inbox/${id}/messages`)).items;
+    if (id !== chat.id) return; // another conversation was opened meanwhile
+    $("#chat-messages").replaceChildren(...found.map((m) => el("li", { class: m.direction },
+      el("time", { datetime: m.at }, when(m.at)),
+      el("strong", {}, m.direction === "in" ? T.inbox_follower : T.inbox_agent_said),
+      el("div", { class: "text" }, m.text))));
+  }
+
+  async function openChat(id, openid) {
+    const switching = chat.id !== id;
+    chat.id = id;
+    chat.openid = openid;
+    $("#chat-title").textContent = `${T.inbox_chat_with}: ${openid}`;
+    $("#inbox-chat").hidden = false;
+    if (switching) {
+      $("#reply-form").reset();
+      $("#chat-messages").replaceChildren();
+    }
+    for (const row of $$("#inbox-rows tr[data-conversation]")) {
+      const selected = row.dataset.conversation === id;
+      row.classList.toggle("selected", selected);
+      row.querySelector("button").setAttribute("aria-pressed", String(selected));
+    }
+    await loadMessages();
+  }
+
+  function closeChat(message) {
+    chat.id = null;
+    $("#inbox-chat").hidden = true;
+    $("#reply-form").reset();
+    say(message);
+    return loadInbox();
+  }
+
+  async function takeChat() {
+    if (!chat.id) return;
+    const taken = await call(`/api/wechat/inbox/${chat.id}/assign`, { method: "POST", body: {} });
+    myAgentId = taken.agent_id;
+    say(T.inbox_assigned);
+    await loadInbox();
+  }
+
+  async function replyChat(event) {
+    event.preventDefault();
+    if (!chat.id) return;
+    const text = $("#reply-text").value.trim();
+    const cannedId = $("#reply-canned").value;
+    const cannedText = ($("#reply-canned").cannedTexts || {})[cannedId];
+    let body;
+    if (cannedId && (!text || text === cannedText)) body = { canned_reply_id: cannedId };
+    else if (text) body = { text };
+    else {
+      say(T.inbox_no_text, true);
+      $("#reply-text").focus();
+      return;
+    }
+    await call(`/api/wechat/inbox/${chat.id}/answer`, { method: "POST", body, key: newKey("cs") });
+    await closeChat(T.inbox_replied);
+  }
+
+  async function closeConversation() {
+    if (!chat.id) return;
+    await call(`/api/wechat/inbox/${chat.id}/close`, { method: "POST", body: {} });
+    await closeChat(T.inbox_closed);
+  }
+
   // ---------------------------------------------------------------- wiring
   $("#login-form").addEventListener("submit", logIn);
   $("#logout").addEventListener("click", logOut);
@@ -439,6 +554,13 @@
   $("#contribution-form").addEventListener("submit", (event) => {
     event.preventDefault();
     quietly(loadContribution());
+  });
+  $("#inbox-take").addEventListener("click", () => quietly(takeChat()));
+  $("#inbox-close").addEventListener("click", () => quietly(closeConversation()));
+  $("#reply-form").addEventListener("submit", (event) => quietly(replyChat(event)));
+  $("#reply-canned").addEventListener("change", () => {
+    const text = ($("#reply-canned").cannedTexts || {})[$("#reply-canned").value];
+    if (text) $("#reply-text").value = text;
   });
   $("#r-period").addEventListener("change", () => {
     const period = $("#r-period").value;

@@ -72,9 +72,12 @@ UPSERT = (
     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (metric, day, store_id, campaign_id) "
     "DO UPDATE SET n = analytics_daily.n + excluded.n"
 )
-UPSERT_COUPON = (
+INSERT_COUPON = (
     "INSERT INTO analytics_coupons (coupon_id, campaign_id, redeemed_store_id, redeemed_day) "
-    "VALUES (%s, %s, %s, %s) ON CONFLICT (coupon_id) DO UPDATE SET "
+    "VALUES (%s, %s, %s, %s)"
+)
+UPSERT_COUPON = (
+    f"{INSERT_COUPON} ON CONFLICT (coupon_id) DO UPDATE SET "
     "redeemed_store_id = excluded.redeemed_store_id, redeemed_day = excluded.redeemed_day"
 )
 
@@ -118,10 +121,11 @@ class AnalyticsView(View):
         """Handle a batch, then write each coupon it touched once, in its final state."""
         self.issued_now, self.redemption_now = [], {}
         super().handle(events, batch)
-        for coupon_id in dict.fromkeys([*self.issued_now, *self.redemption_now]):
-            store, day = self.redemption_now.get(coupon_id, NOT_REDEEMED)
-            campaign = self.campaign_of[coupon_id]  # known: issued, redeemed or reversed now
-            batch.run(UPSERT_COUPON, coupon_id, campaign, store, day)
+        for coupon_id in self.issued_now:
+            store, day = self.redemption_now.pop(coupon_id, NOT_REDEEMED)
+            batch.run(INSERT_COUPON, coupon_id, self.campaign_of[coupon_id], store, day)
+        for coupon_id, (store, day) in self.redemption_now.items():  # issued before
+            batch.run(UPSERT_COUPON, coupon_id, self.campaign_of[coupon_id], store, day)
 
     @staticmethod
     def count(

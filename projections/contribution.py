@@ -46,11 +46,11 @@ UPSERT = (
     f"INSERT INTO contribution_members (member_id, {', '.join(COUNTERS)}) VALUES (%s, {MARKS}) "
     f"ON CONFLICT (member_id) DO UPDATE SET {ADD_UP}"
 )
-# A member who followed in this batch: their first-touch facts ride on their counters.
-UPSERT_JOINED = (
+# A member who followed in this batch: a new row, their first-touch facts riding on
+# their counters (no event of a member comes before their follow).
+INSERT_JOINED = (
     f"INSERT INTO contribution_members (member_id, store_id, member_since, {', '.join(COUNTERS)}) "
-    f"VALUES (%s, %s, %s, {MARKS}) ON CONFLICT (member_id) DO UPDATE SET "
-    f"store_id = excluded.store_id, member_since = excluded.member_since, {ADD_UP}"
+    f"VALUES (%s, %s, %s, {MARKS})"
 )
 
 SPREADING = "2 * shares + 10 * referrals + 1 * opens"
@@ -92,10 +92,10 @@ class ContributionView(View):
         """Add to one of a member's counters: one row per member and batch, however many."""
         member = str(member_id)
         joined = self.joined.get(member)
-        upsert, key = (UPSERT_JOINED, joined) if joined else (UPSERT, (member,))
+        statement, key = (INSERT_JOINED, joined) if joined else (UPSERT, (member,))
         amounts = [0] * len(COUNTERS)
         amounts[COUNTERS.index(counter)] = amount
-        batch.add(upsert, key, *amounts)
+        batch.add(statement, key, *amounts)
 
     @handles(Member.Followed)
     def followed(self, event: Member.Followed, batch: Batch) -> None:

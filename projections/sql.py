@@ -60,12 +60,13 @@ class Sql:
     def run_group(self, text: str, rows: Sequence[Sequence[Any]], shape: Shape | None) -> None:
         """Run `text` once per row, in order; as multi-row INSERTs where that is the same.
 
-        On PostgreSQL every statement is a server round of parse, plan and execute;
-        one INSERT of many rows costs about a third of the same rows one by one. An
-        INSERT (plain or ON CONFLICT DO NOTHING) of n rows is the same as n INSERTs in
-        order; an ON CONFLICT … DO UPDATE one only while no two rows share a conflict
-        target (a row would be hit twice), so such runs are cut before a repeated
-        target. SQLite runs every row through executemany (in-process, no round trip).
+        On PostgreSQL much of a one-row statement's cost is per statement: the
+        driver's work, the protocol messages, bind and execute start-up on the server.
+        A multi-row INSERT pays it once for up to 256 rows. An INSERT (plain or ON
+        CONFLICT DO NOTHING) of n rows is the same as n INSERTs in order; an ON
+        CONFLICT … DO UPDATE one only while no two rows share a conflict target (a row
+        would be hit twice), so such runs are cut before a repeated target. SQLite
+        runs every row through executemany (in-process, no round trip).
         """
         if not self.postgres or shape is None or shape.values is None or len(rows) < 2:
             self.run_many(text, rows)

@@ -165,20 +165,23 @@ def plan(statements: Sequence[tuple[str, tuple[Any, ...]]], shape_of: ShapeOf) -
             tables.clear()
             continue
         index = latest.get(text)
+        others = tables[shape.table]
         if index is None:
             seen[text] = Seen(shape)
-            tables[shape.table].append(text)
+            others.append(text)
         elif index == len(runs) - 1 or all(
             latest[other] <= index or commutes(shape, row, seen[other], index)
-            for other in tables[shape.table]
+            for other in others
             if other is not text
         ):
             runs[index].rows.append(row)
-            seen[text].record(row, index)
+            if len(others) > 1:  # (alone on its table, nothing checks against it yet)
+                seen[text].record(row, index)
             continue
         index = latest[text] = len(runs)
         runs.append(Run(text, shape, [row]))
-        seen[text].record(row, index)
+        if len(others) > 1:
+            seen[text].record(row, index)
     return runs
 
 

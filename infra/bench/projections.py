@@ -13,11 +13,13 @@ Run from the repository root:
    --postgres-url, a throwaway server is started with infra/postgres.sh and stopped
    at the end; with it, a fresh schema is created there and dropped at the end.
 2. Rebuilds every view (projections.catalog.all_views) on each store from scratch.
-3. Live lag: runs the real `lianjie project` process on the store while a writer
-   appends a new cohort's activity at a steady rate, and polls the views' tracking
-   positions every few milliseconds. An event's lag is the time from its commit
-   (the writer's save returned) until every view's position covers its
-   notification id. Everything is local and bounded in time.
+3. Live lag: runs a follower process on the store while a writer appends a new
+   cohort's activity at a steady rate, and polls the views' tracking positions
+   every few milliseconds. An event's lag is the time from its commit (the writer's
+   save returned) until every view's position covers its notification id. The
+   followers: `worker` is the real `lianjie project` (views, then policies, in one
+   loop); `views` is the views alone in the same loop (the framework's own lag).
+   Everything is local and bounded in time.
 
 Prints a table at the end. --profile writes a pyinstrument profile of the
 PostgreSQL rebuild (pip install pyinstrument; it is not a project dependency).
@@ -29,14 +31,13 @@ import argparse
 import os
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -56,25 +57,34 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class Result:
-    backend: str
-    events: int = 0
-    rebuild_seconds: float = 0.0
-    handled: int = 0
-    lag_ms: list[float] = field(default_factory=list)
-    live_events: int = 0
-    live_seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
+class Live:
+    """One live run: which process followed the log, what was written, the lags."""
 
-    @property
-    def rebuild_rate(self) -> float:
-        return self.events / self.rebuild_seconds if self.rebuild_seconds else 0.0
+    follower: str  # "worker" (lianjie project) or "views" (the views alone)
+    lag_ms: list[float] = field(default_factory=list)
+    events: int = 0
+    seconds: float = 0.0
 
     def lag(self, q: float) -> float:
         if not self.lag_ms:
             return float("nan")
         ordered = sorted(self.lag_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Result:
+    backend: str
+    events: int = 0
+    rebuild_seconds: float = 0.0
+    rebuild_cpu: float = 0.0
+    handled: int = 0
+    live: list[Live] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rebuild_rate(self) -> float:
+        return self.events / self.rebuild_seconds if self.rebuild_seconds else 0.0
 
 
 def say(text: str) -> None:
@@ -181,9 +191,10 @@ def rebuild(app: Lianjie, result: Result, batch_size: int, profile_to: Path | No
         else:
             profiler = Profiler(interval=0.002)
             profiler.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result.handled = runner.rebuild()
     result.rebuild_seconds = time.perf_counter() - started
+    result.rebuild_cpu = time.process_time() - cpu
     if profiler is not None and profile_to is not None:
         profiler.stop()
         profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
@@ -244,12 +255,39 @@ class PositionPoller(threading.Thread):
         return lags
 
 
-def project_process(url: str, log: Path) -> subprocess.Popen:
-    command = [str(Path(sys.executable).parent / "lianjie"), "project"]
-    if not Path(command[0]).exists():
-        command = [sys.executable, "-c", "from services.cli import app; app()", "project"]
+def follower_process(follower: str, url: str, log: Path) -> subprocess.Popen:
+    """`lianjie project` (views, then policies, in one loop), or the views alone."""
+    if follower == "worker":
+        command = [str(Path(sys.executable).parent / "lianjie"), "project"]
+        if not Path(command[0]).exists():
+            command = [sys.executable, "-c", "from services.cli import app; app()", "project"]
+    else:
+        command = [sys.executable, "-m", "infra.bench.projections", "--follow-views"]
     env = {**os.environ, "LIANJIE_DATABASE_URL": url}
-    return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+def follow_views() -> int:
+    """The views alone following the log the way Worker.run_forever does, until SIGTERM."""
+    from threading import Event
+
+    from projections.wakeup import wakeup_for
+
+    app = bootstrap(Settings())
+    runner = ProjectionRunner(app, all_views())
+    stop = Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        with wakeup_for(app, 0.02) as wakeup:
+            while not stop.is_set():
+                if not runner.run_once():
+                    wakeup.wait(timeout=0.5)
+    finally:
+        app.close()
+    return 0
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -260,15 +298,17 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def live_lag(app: Lianjie, url: str, result: Result, args: argparse.Namespace) -> None:
-    """Steady writes while `lianjie project` follows; per-event commit→visible lag."""
+def live_lag(app: Lianjie, url: str, live: Live, args: argparse.Namespace, backend: str) -> None:
+    """Steady writes while a follower process follows; per-event commit→visible lag."""
     head = app.recorder.max_notification_id() or 0
     # The views are at the head (just rebuilt); the policies' effects are in the log
     # already (the generator saved them), so start the policies at the head too.
-    app.factory.tracking_recorder().insert_tracking(Tracking(TRACKING_NAME, head))
+    tracking = app.factory.tracking_recorder()
+    if (tracking.max_tracking_id(TRACKING_NAME) or 0) < head:
+        tracking.insert_tracking(Tracking(TRACKING_NAME, head))
     runner = ProjectionRunner(app, all_views())
-    log = Path(args.workdir) / f"project-{result.backend}.log"
-    worker = project_process(url, log)
+    log = Path(args.workdir) / f"{live.follower}-{backend}.log"
+    worker = follower_process(live.follower, url, log)
     try:
         # A new cohort whose lives run 500 times faster than the main log's, so the
         # live mix has claims, redemptions, purchases and shares, not only follows.
@@ -289,7 +329,7 @@ def live_lag(app: Lianjie, url: str, result: Result, args: argparse.Namespace) -
 
         def caught_up() -> bool:
             if worker.poll() is not None:
-                raise RuntimeError(f"lianjie project exited: see {log}")
+                raise RuntimeError(f"the {live.follower} process exited: see {log}")
             return min(runner.positions().values()) >= target
 
         wait_until(caught_up, 120, "the projection process did not catch up before the run")
@@ -306,14 +346,14 @@ def live_lag(app: Lianjie, url: str, result: Result, args: argparse.Namespace) -
             pause = next_write - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
-        result.live_seconds = time.perf_counter() - started
-        result.live_events = sum(len(ids) for _, ids in commits)
+        live.seconds = time.perf_counter() - started
+        live.events = sum(len(ids) for _, ids in commits)
         target = max(commits[-1][1]) if commits else target
         wait_until(caught_up, 120, "the projection process did not catch up after the run")
         time.sleep(args.poll_interval * 3)
         poller.stopped.set()
         poller.join()
-        result.lag_ms = poller.seen_at(commits)
+        live.lag_ms = poller.seen_at(commits)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -349,15 +389,25 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=500, help="events per save when generating")
     parser.add_argument("--live-rate", type=float, default=1000.0, help="events/s while live")
     parser.add_argument("--live-seconds", type=float, default=25.0)
-    parser.add_argument("--live-chunk", type=int, default=5, help="events per save while live")
+    parser.add_argument("--live-chunk", type=int, default=10, help="events per save while live")
     parser.add_argument("--poll-interval", type=float, default=0.003, help="seconds")
-    parser.add_argument("--no-live", action="store_true", help="skip the live lag runs")
-    parser.add_argument("--profile", action="store_true", help="profile each rebuild (pyinstrument)")
+    parser.add_argument(
+        "--followers",
+        default="worker,views",
+        help="live runs, comma-separated: worker (lianjie project), views (the views alone); "
+        "none to skip",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile each rebuild (needs pyinstrument)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.members = min(args.members, 15_000)
         args.live_seconds = min(args.live_seconds, 10.0)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    args.followers = [f.strip() for f in args.followers.split(",") if f.strip() not in ("", "none")]
+    if set(args.followers) - {"worker", "views"}:
+        parser.error("followers are worker and/or views")
     unknown = set(args.backends) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
@@ -390,24 +440,26 @@ def main(argv: list[str] | None = None) -> int:
     say(f"mix: {mix}")
     results: list[Result] = []
     copy_note = ""
-    with postgres_base(args) as base:
+    with ExitStack() as stack:
+        base = stack.enter_context(postgres_base(args))
+        apps: dict[str, tuple[Lianjie, str]] = {}
+        for backend in args.backends:  # every store holds the same log before any live run
+            if backend == "sqlite":
+                apps[backend] = (source, sqlite_url)
+                continue
+            assert base is not None
+            url = stack.enter_context(fresh_schema(base))
+            app = open_app(url)
+            stack.callback(app.close)
+            copied, seconds = copy_log(sqlite_path, app, url)
+            copy_note = f"copied into PostgreSQL with COPY: {copied / seconds:,.0f} rows/s"
+            say(copy_note)
+            apps[backend] = (app, url)
         for backend in args.backends:
             result = Result(backend)
             results.append(result)
-            if backend == "sqlite":
-                url, app = sqlite_url, source
-                run_backend(app, url, result, args, workdir)
-                continue
-            assert base is not None
-            with fresh_schema(base) as url:
-                app = open_app(url)
-                try:
-                    copied, seconds = copy_log(sqlite_path, app, url)
-                    copy_note = f"copied into PostgreSQL with COPY: {copied / seconds:,.0f} rows/s"
-                    say(copy_note)
-                    run_backend(app, url, result, args, workdir)
-                finally:
-                    app.close()
+            app, url = apps[backend]
+            run_backend(app, url, result, args, workdir)
     source.close()
     report(summary, results, copy_note, args)
     return 0
@@ -423,12 +475,17 @@ def run_backend(
         f"[{result.backend}] rebuilt {result.events:,} events ({result.handled:,} read by views) "
         f"in {result.rebuild_seconds:.1f} s: {result.rebuild_rate:,.0f} events/s"
     )
-    if not args.no_live:
-        say(f"[{result.backend}] live: {args.live_rate:g} events/s for {args.live_seconds:g} s …")
-        live_lag(app, url, result, args)
+    for follower in args.followers:
+        live = Live(follower)
+        result.live.append(live)
         say(
-            f"[{result.backend}] live lag p50 {result.lag(0.5):.1f} ms, "
-            f"p95 {result.lag(0.95):.1f} ms, p99 {result.lag(0.99):.1f} ms"
+            f"[{result.backend}] live, followed by {follower}: {args.live_rate:g} events/s "
+            f"for {args.live_seconds:g} s …"
+        )
+        live_lag(app, url, live, args, result.backend)
+        say(
+            f"[{result.backend}] {follower}: lag p50 {live.lag(0.5):.1f} ms, "
+            f"p95 {live.lag(0.95):.1f} ms, p99 {live.lag(0.99):.1f} ms"
         )
 
 
@@ -438,26 +495,37 @@ def report(summary: dict, results: list[Result], copy_note: str, args: argparse.
     say(f"generation: {summary['rate']:,.0f} events/s into SQLite ({summary['saves']:,} saves)")
     if copy_note:
         say(copy_note)
-    header = (
-        f"{'store':<10} {'rebuild s':>10} {'events/s':>10} {'live ev':>9} {'ev/s':>7} "
-        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-    )
+    header = f"{'store':<10} {'events':>10} {'rebuild s':>10} {'events/s':>10} {'cpu s':>7}"
     say(header)
     say("-" * len(header))
     for r in results:
-        live_rate = r.live_events / r.live_seconds if r.live_seconds else 0
-        peak = max(r.lag_ms) if r.lag_ms else float("nan")
         say(
-            f"{r.backend:<10} {r.rebuild_seconds:>10.1f} {r.rebuild_rate:>10,.0f} "
-            f"{r.live_events:>9,} {live_rate:>7,.0f} {r.lag(0.5):>8.1f} {r.lag(0.95):>8.1f} "
-            f"{r.lag(0.99):>8.1f} {peak:>8.1f}"
+            f"{r.backend:<10} {r.events:>10,} {r.rebuild_seconds:>10.1f} {r.rebuild_rate:>10,.0f} "
+            f"{r.rebuild_cpu:>7.1f}"
         )
         for note in r.notes:
             say(f"  {r.backend}: {note}")
-    if any(r.lag_ms for r in results):
-        mean = statistics.fmean(lag for r in results for lag in r.lag_ms)
-        say(f"(lag = commit until every view covers the event; mean over all {mean:.1f} ms)")
+    lives = [(r.backend, live) for r in results for live in r.live]
+    if lives:
+        say("")
+        header = (
+            f"{'store':<10} {'follower':<8} {'events':>8} {'ev/s':>7} {'p50 ms':>8} "
+            f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+        )
+        say(header)
+        say("-" * len(header))
+        for backend, live in lives:
+            rate = live.events / live.seconds if live.seconds else 0
+            peak = max(live.lag_ms) if live.lag_ms else float("nan")
+            say(
+                f"{backend:<10} {live.follower:<8} {live.events:>8,} {rate:>7,.0f} "
+                f"{live.lag(0.5):>8.1f} {live.lag(0.95):>8.1f} {live.lag(0.99):>8.1f} {peak:>8.1f}"
+            )
+        say("(lag: from an event's commit until every view's tracking position covers it;")
+        say(" worker = `lianjie project`: views, then policies, in one loop; views = views alone)")
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--follow-views"]:
+        raise SystemExit(follow_views())
     raise SystemExit(main())

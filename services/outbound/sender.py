@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -45,6 +46,8 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 SegmentMembers = Callable[[Segment], list[UUID]]
 MAX_IDLE = timedelta(seconds=1)
+PUSH_PAUSE = timedelta(seconds=5)
+BLOCKED_IDLE = timedelta(milliseconds=250)
 
 
 class Gateway(Protocol):
@@ -94,6 +97,7 @@ class Sender:
         self.segments = segments or ProjectedSegments(self.db)
         self.bucket = TokenBucket(self.config.rate, self.config.burst)
         self.stopping = threading.Event()
+        self.push_pauses: dict[UUID, float] = {}  # pushes whose expansion failed: not before
 
     def run_once(self) -> int:
         """One round; returns how much happened (0 when there was nothing to do)."""
@@ -121,6 +125,8 @@ class Sender:
         if due is None:
             return MAX_IDLE.total_seconds()
         wait = (due - self.app.now()).total_seconds()
+        if wait <= 0:  # due, yet the round found nothing to do (a paused push): don't spin
+            return BLOCKED_IDLE.total_seconds()
         return min(max(wait, 0.005), MAX_IDLE.total_seconds())
 
     def reconcile(self) -> int:
@@ -137,12 +143,17 @@ class Sender:
         """Queue every due push for its segment's members."""
         queued = 0
         for push_id in due_pushes(self.db, self.app.now()):
+            if self.push_pauses.get(push_id, 0) > time.monotonic():
+                continue
             push = self.app.get_push(push_id)
             segment = Segment(tuple(push.tags), push.region, push.store_id, push.active_since)
             try:
                 queued += self.app.dispatch_push(push_id, self.segments(segment)) or 1
             except DomainError as refused:  # cancelled or re-scheduled meanwhile
                 log.info("push %s not dispatched: %s", push_id, refused.slug)
+            except Exception:  # e.g. no segments view yet: the messages due still go out
+                log.exception("push %s could not be expanded; trying again shortly", push_id)
+                self.push_pauses[push_id] = time.monotonic() + PUSH_PAUSE.total_seconds()
         return queued
 
     def send_due(self) -> int:

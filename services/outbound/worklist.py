@@ -159,7 +159,7 @@ def due_messages(db: Database, now: datetime, limit: int) -> list[Due]:
         "SELECT m.message_id, i.last_at FROM outbox_messages m "
         "LEFT JOIN outbox_interactions i ON i.member_id = m.member_id "
         "WHERE m.status IN ('queued', 'failed', 'unknown') AND m.due_at IS NOT NULL "
-        "AND m.due_at <= %s ORDER BY m.due_at LIMIT %s",
+        "AND m.due_at <= %s ORDER BY m.due_at, m.message_id LIMIT %s",
         [iso(now), limit],
     )
     return [Due(UUID(m), datetime.fromisoformat(at) if at else None) for m, at in rows]

@@ -105,3 +105,22 @@ def test_a_push_cancelled_before_it_is_due_is_never_dispatched(app, sender, fake
     clock.advance(minutes=10)
     drain(sender, clock)
     assert fake.received == [] and app.get_push(push.id).queued == 0
+
+
+def test_a_push_that_cannot_be_expanded_does_not_hold_up_other_messages(
+    app, new_sender, fake, clock
+):
+    def broken(segment):
+        raise RuntimeError("no segments view yet")
+
+    sender = new_sender(app)
+    sender.segments = broken
+    app.follow("o-1")
+    push = app.create_push("x", "text", {"content": "x"}, Segment(("vip",)))
+    app.schedule_push(push.id, clock.now)
+    app.queue_outbound("o-1", "text", {"content": "您好"}, "reply:1")
+    sender.run_once()
+    sender.run_once()
+    assert app.get_outbound("reply:1").status == "delivered"
+    assert app.get_push(push.id).status == "scheduled"
+    assert sender.idle_seconds() == pytest.approx(0.25)

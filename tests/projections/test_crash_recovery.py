@@ -4,14 +4,17 @@ The real `lianjie project` process follows a PostgreSQL schema while this test k
 appending a mixed log (follows through stores, campaigns and shares, referral
 rewards, claims, redemptions, purchases, points, tags, unfollows). The process is
 SIGKILLed while a view transaction is open — rows written, not committed — at
-different moments, restarted, and finally left to catch up. Its views must then
-equal a full rebuild row for row, and its policies must have written nothing (the
-generator already saved every effect they would have had).
+different moments, once more at a random moment, restarted, and finally left to
+catch up. Meanwhile every poll checks that view rows never become visible without
+their tracking position. The views must then equal a full rebuild row for row, and
+the policies must have written nothing (the generator already saved every effect
+they would have had).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -111,25 +114,61 @@ def lowest_position(runner: ProjectionRunner) -> int:
     return min(runner.positions().values())
 
 
-def kill_mid_batch(
-    project: ProjectProcess,
-    monitor: psycopg.Connection,
-    generator: LogGenerator,
-    ready: Callable[[], bool],
-) -> None:
-    """Start the process, keep appending, and SIGKILL it inside an open view batch once `ready`."""
-    project.start()
-    deadline = time.monotonic() + 15
-    while not connected(monitor, project.app_name):  # imports first, then connects
-        assert project.alive(), project.output()
-        assert time.monotonic() < deadline, "the process never connected"
-        time.sleep(0.01)
-    while not (ready() and writing_views(monitor, project.app_name)):
-        assert project.alive(), project.output()
-        assert time.monotonic() < deadline, "no open view batch seen"
-        generator.write(60)  # about 3,000 events/s
-        time.sleep(0.01)
-    project.kill()
+class Watch:
+    """The process as PostgreSQL shows it: its open transactions, and what readers see.
+
+    Every poll also checks, in one snapshot, that the wallet's rows never change while
+    its tracking position stands still: rows and position commit together or not at all.
+    """
+
+    def __init__(self, monitor: psycopg.Connection, observer: ProjectionRunner, schema: str):
+        self.monitor = monitor
+        tracking = f'"{schema}"."{observer.db.tracking_table}"'
+        self.snapshot = (
+            f'SELECT (SELECT count(*) FROM "{schema}".wallet_members), '
+            f"(SELECT coalesce(max(notification_id), 0) FROM {tracking} "
+            "WHERE application_name = 'wallet')"
+        )
+        self.last: tuple[int, int] | None = None
+        self.checks = 0
+
+    def check_atomic(self) -> None:
+        rows, position = self.monitor.execute(self.snapshot).fetchone()
+        if self.last is not None and self.last[1] == position:
+            assert rows == self.last[0], "wallet rows were committed without their position"
+        self.last = (rows, position)
+        self.checks += 1
+
+    def kill(
+        self,
+        project: ProjectProcess,
+        generator: LogGenerator,
+        ready: Callable[[], bool],
+        mid_batch: bool = True,
+    ) -> None:
+        """Start the process, keep appending and SIGKILL it once `ready` (and, with
+        `mid_batch`, inside a view transaction that has written rows, uncommitted).
+
+        The writer appends about 600 events/s: slow enough for the process's policies
+        (which run between view batches) to keep up, so view batches keep coming.
+        """
+        project.start()
+        deadline = time.monotonic() + 20
+        while not connected(self.monitor, project.app_name):  # imports first, then connects
+            assert project.alive(), project.output()
+            assert time.monotonic() < deadline, "the process never connected"
+            time.sleep(0.01)
+        while True:
+            generator.write(25, chunk=25)
+            pause_until = time.monotonic() + 0.04
+            while time.monotonic() < pause_until:
+                self.check_atomic()
+                if ready() and (not mid_batch or writing_views(self.monitor, project.app_name)):
+                    project.kill()
+                    return
+                time.sleep(0.002)
+            assert project.alive(), project.output()
+            assert time.monotonic() < deadline, "no open view batch seen"
 
 
 @pytest.mark.postgres_only
@@ -138,31 +177,38 @@ def test_a_killed_projection_process_resumes_and_equals_a_rebuild(postgres_url, 
     generator = LogGenerator(app, Shape(members=4_000, stores=12, days=6, seed=5, chunk=150))
     generator.setup()
     observer = ProjectionRunner(app, all_views())  # creates the view tables before the process
-    generator.write(4_000)
+    generator.write(5_000)
     project = ProjectProcess(postgres_url, tmp_path)
-    _, base_url = pop_query_param(postgres_url, "schema")
+    schema, base_url = pop_query_param(postgres_url, "schema")
+    assert schema
     try:
         with psycopg.connect(base_url, autocommit=True) as monitor:
+            watch = Watch(monitor, observer, schema)
             # 1. while its very first batch is being written;
-            kill_mid_batch(project, monitor, generator, ready=lambda: True)
+            watch.kill(project, generator, ready=lambda: True)
             assert lowest_position(observer) == 0
-            generator.write(2_000)  # the log grows while nothing projects it
+            generator.write(2_500)  # the log grows while nothing projects it
             # 2. after the restarted process has committed some batches;
-            kill_mid_batch(project, monitor, generator, ready=lambda: lowest_position(observer) > 0)
+            watch.kill(project, generator, ready=lambda: lowest_position(observer) > 0)
             progressed = lowest_position(observer)
             assert 0 < progressed < app.recorder.max_notification_id()
-            generator.write(2_000)
-            # 3. a moment into catching up again, after a burst.
+            generator.write(2_500)
+            # 3. a moment into catching up again, after a burst;
             settle = time.monotonic() + 0.15
-            kill_mid_batch(project, monitor, generator, ready=lambda: time.monotonic() > settle)
+            watch.kill(project, generator, ready=lambda: time.monotonic() > settle)
             assert progressed <= lowest_position(observer) < app.recorder.max_notification_id()
+            # 4. at a moment picked at random, whatever it is doing.
+            moment = time.monotonic() + random.uniform(0.5, 1.5)
+            watch.kill(project, generator, ready=lambda: time.monotonic() > moment, mid_batch=False)
             project.start()
             generator.write(1_000)
             deadline = time.monotonic() + 20
             while any(status.lag for status in observer.status()):
                 assert project.alive(), project.output()
                 assert time.monotonic() < deadline, f"never caught up: {observer.status()}"
-                time.sleep(0.05)
+                watch.check_atomic()
+                time.sleep(0.01)
+            assert watch.checks > 100
     finally:
         project.stop()
     try:

@@ -25,8 +25,7 @@ def split_ids(text: str | None) -> list[UUID] | None:
 
 
 ISSUED_COLUMNS = (
-    "coupon_id, code, member_id, campaign_id, title, value_fen, valid_from, valid_until, "
-    "store_ids"
+    "coupon_id, code, member_id, campaign_id, title, value_fen, valid_from, valid_until, store_ids"
 )
 
 
@@ -159,3 +158,11 @@ def check_redemption(
         redeemable=refusal is None,
         reason=refusal.slug if refusal else None,
     )
+
+
+COUPON_EXPORT_COLUMNS = tuple(column.strip() for column in COLUMNS.split(","))
+
+
+def exported_coupons(db: Database) -> list[tuple]:
+    """Every coupon for a CSV export, by validity then code."""
+    return db.read(f"SELECT {COLUMNS} FROM redemption_coupons ORDER BY valid_from, code")

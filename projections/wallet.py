@@ -236,3 +236,27 @@ def member_coupons(
             WalletCoupon(code, title, value, status, state.valid_until, UUID(campaign), usable)
         )
     return coupons
+
+
+MEMBER_EXPORT_COLUMNS = (
+    "member_id",
+    "openid",
+    "following",
+    "member_since",
+    "store_id",
+    "points",
+    "referrals",
+    "tags",
+)
+
+
+def exported_members(db: Database) -> list[tuple]:
+    """Every member for a CSV export, oldest first; tags joined with '|'."""
+    tags: dict[str, list[str]] = {}
+    for member_id, tag in db.read("SELECT member_id, tag FROM wallet_tags ORDER BY tag"):
+        tags.setdefault(member_id, []).append(tag)
+    rows = db.read(
+        "SELECT member_id, openid, following, member_since, store_id, points, referrals "
+        "FROM wallet_members ORDER BY member_since, member_id"
+    )
+    return [(*row, "|".join(tags.get(row[0], []))) for row in rows]

@@ -19,6 +19,7 @@ from services.api.ratelimit import RateLimiter
 from services.api.routes import (
     auth,
     campaigns,
+    exports,
     follow,
     health,
     leaderboards,
@@ -38,7 +39,19 @@ from services.web.install import install_web
 from services.wechat import include_wechat
 
 log = logging.getLogger(__name__)
-ROUTERS = [auth, stores, staff, campaigns, members, me, till, leaderboards, health, follow]
+ROUTERS = [
+    auth,
+    stores,
+    staff,
+    campaigns,
+    members,
+    me,
+    till,
+    leaderboards,
+    exports,
+    health,
+    follow,
+]
 DESCRIPTION = """Campaigns, member cards, coupons and points for a WeChat brand's stores.
 
 Send `Authorization: Bearer <token>` from `POST /api/auth/token` (operators, staff)

@@ -83,6 +83,29 @@ class MemberUseCases(ReferralUseCases):
             return member, [member]
         return member, []
 
+    def import_member(
+        self, openid: str, region: str | None = None, phone: str | None = None, tags=()
+    ) -> MemberView:
+        """An existing customer from another system: created if absent (no attribution),
+        profile and tags added; one transaction, so a row is imported whole or not at all."""
+
+        def attempt() -> Member:
+            member_id = Member.id_for(openid)
+            existing = self.member(member_id) if self.exists(member_id) else None
+            member, changed = (
+                (existing, []) if existing else self.decide_follow(None, openid, None, self.now())
+            )
+            if region:
+                member.complete_profile(region, phone)
+            for tag in tags:
+                member.tag(tag)
+            if existing and member.pending_events:
+                changed = [member]
+            self.save(*changed)
+            return member
+
+        return member_view(self.retrying(attempt))
+
     def attribution(self, scene_text: str | None) -> Attribution:
         """Who and what a scene names; an unknown or stale scene attributes nothing."""
         if not scene_text:

@@ -22,7 +22,7 @@ from services.api.schemas.till import (
     TillCoupon,
     TillMember,
 )
-from services.app.coupons import Redeemability
+from services.app.coupons import CouponView
 
 router = APIRouter(
     prefix="/api/till", tags=["till"], responses=problem_responses(401, 403, 404, 409, 422, 429)
@@ -30,28 +30,17 @@ router = APIRouter(
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
-def till_coupon(check: Redeemability) -> TillCoupon:
-    coupon = check.coupon
+def till_coupon(
+    coupon: CouponView | WalletCoupon, redeemable: bool, reason: str | None
+) -> TillCoupon:
     return TillCoupon(
         code=coupon.code,
         title=coupon.title,
         value_fen=coupon.value_fen,
         status=coupon.status,
         valid_until=coupon.valid_until,
-        redeemable=check.redeemable,
-        reason=check.reason,
-    )
-
-
-def till_wallet_coupon(coupon: WalletCoupon) -> TillCoupon:
-    return TillCoupon(
-        code=coupon.code,
-        title=coupon.title,
-        value_fen=coupon.value_fen,
-        status=coupon.status,
-        valid_until=coupon.valid_until,
-        redeemable=True,
-        reason=None,
+        redeemable=redeemable,
+        reason=reason,
     )
 
 
@@ -65,13 +54,13 @@ def scan(body: ScanRequest, staff: TillStaffDep, context: ContextDep) -> MemberS
         member_id = context.cards.member_for(body.code)
         points = context.lianjie.get_points(member_id)
         seen = wallet(context.read_models.db, member_id, context.lianjie.now(), staff.store_id)
-        usable = [till_wallet_coupon(c) for c in seen.coupons if c.usable_here] if seen else []
+        usable = [till_coupon(c, True, None) for c in seen.coupons if c.usable_here] if seen else []
         return MemberScan(member=TillMember(id=member_id, points=points.balance, coupons=usable))
     try:
         check = context.lianjie.check_coupon(body.code, staff.store_id)
     except CouponNotFound as unknown:
         raise CodeNotRecognised(unknown.detail) from None
-    return CouponScan(coupon=till_coupon(check))
+    return CouponScan(coupon=till_coupon(check.coupon, check.redeemable, check.reason))
 
 
 @router.post("/coupons/{code}/redeem", responses=problem_responses(503))

@@ -30,5 +30,7 @@ LIANJIE_TEST_POSTGRES_URL=$(infra/postgres.sh start "$pg_dir")
 export LIANJIE_TEST_POSTGRES_URL
 export LIANJIE_TEST_BACKENDS=sqlite,postgres
 
-echo "==> pytest (SQLite and PostgreSQL; import contracts included)"
-.venv/bin/python -m pytest "$@"
+# One pytest worker per core (LIANJIE_TEST_WORKERS overrides; 0 runs in this process).
+workers=${LIANJIE_TEST_WORKERS:-auto}
+echo "==> pytest on $workers workers (SQLite and PostgreSQL; import contracts included)"
+.venv/bin/python -m pytest -n "$workers" "$@"

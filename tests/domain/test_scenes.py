@@ -1,11 +1,11 @@
-from uuid import uuid4
+from uuid import UUID
 
 import pytest
 
 from domain.errors import InvalidInput
 from domain.scenes import Scene, UnknownScene, parse_scene
 
-ID = uuid4()
+ID = UUID("1d083454-3cba-4981-a321-62e30f666bdb")
 
 
 @pytest.mark.parametrize("kind", ["store", "campaign"])

@@ -9,13 +9,14 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from services import demo, projection_commands
+from services import bench, demo, projection_commands
 from services.api import cli as api_commands
 from services.bootstrap import bootstrap
 from services.policies import Policies
 from services.settings import Settings
+from services.storage import StorageAwareTyper
 
-app = typer.Typer(
+app = StorageAwareTyper(
     help="Lianjie (连接): campaigns and loyalty for WeChat brands.", no_args_is_help=True
 )
 console = Console()
@@ -69,6 +70,7 @@ def policies_command(
 
 projection_commands.register(app)
 api_commands.register(app)
+bench.register(app)
 
 
 @app.command("outbox")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -11,7 +12,10 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.access import Lockout
 from domain.points import EarningRule
+from domain.review import FraudLimits
+from services.app.lockout import LoginLockouts
 from services.app.rules import BusinessRules
 
 
@@ -23,12 +27,31 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/lianjie.db"
     db_pool_size: int = Field(5, ge=1, le=100)
     db_pool_overflow: int = Field(5, ge=0, le=100)
+    # Bounded waits on PostgreSQL: one attempt to get a pooled connection (eventsourcing
+    # makes 10 attempts 0.2 s apart, so a request gives up on an unreachable server after
+    # about 10 × (this + 0.2) = 3 s and answers 503: inside WeChat's 4 s reply window, so
+    # WeChat retries a push rather than taking `success`), and libpq's connect timeout.
+    db_pool_wait_seconds: float = Field(0.1, gt=0, le=30)
+    db_connect_timeout_seconds: int = Field(5, ge=2, le=60)
     aggregate_cache_size: int = Field(20_000, ge=0)
+    # How long a process keeps members' data keys: an erasure reaches every process within it.
+    key_cache_seconds: float = Field(30, ge=0, le=3600)
+    # Redemptions and claims share transactions (services/app/coalescing.py); false runs
+    # one transaction per command. The writer gathers commands for up to the window.
+    coalesce_writes: bool = True
+    coalesce_window_ms: float = Field(1.0, ge=0, le=50)
+    coalesce_max_batch: int = Field(200, ge=1, le=5000)
     redemption_grace_minutes: int = Field(10, ge=0, le=24 * 60)
     points_per_yuan: int = Field(1, ge=0, le=1000)
     points_valid_days: int = Field(365, ge=1)
     referral_levels: int = Field(1, ge=1, le=3)
     referral_points: str = "50,20,10"
+    # Referral fraud (domain/review.py): rewards per referrer per day (0: no cap), and when
+    # a referral is held for review: follows per referrer or link openings per device.
+    referral_daily_cap: int = Field(20, ge=0)
+    referral_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+    referral_burst: int = Field(10, ge=2)
+    referral_device_opens: int = Field(3, ge=2)
 
     # Read models in the API process: run their worker on a thread (demo, tests, one box)
     # instead of a separate `lianjie project`; how long a read waits for a client's write.
@@ -50,6 +73,12 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(30, ge=1)
     rate_limit_ip_per_minute: int = Field(600, ge=1)
     rate_limit_ip_burst: int = Field(120, ge=1)
+    # Failed password logins in a row before a username (an address) is locked out; the
+    # lockout starts at login_lockout_seconds and doubles per further failure up to the max.
+    login_lockout_failures: int = Field(5, ge=1, le=1000)
+    login_lockout_ip_failures: int = Field(50, ge=1, le=100_000)
+    login_lockout_seconds: float = Field(30, gt=0, le=3600)
+    login_lockout_max_seconds: float = Field(900, gt=0, le=86_400)
     poster_slogan: str = "扫码关注 · 领会员卡和优惠券"
     poster_font: Path | None = None
     wechat_token: SecretStr | None = None
@@ -113,6 +142,12 @@ class Settings(BaseSettings):
             points_valid_for=timedelta(days=self.points_valid_days),
             referral_levels=self.referral_levels,
             referral_points=tuple(int(p) for p in self.referral_points.split(",")),
+            fraud=FraudLimits(
+                daily_cap=self.referral_daily_cap,
+                window=timedelta(minutes=self.referral_window_minutes),
+                burst=self.referral_burst,
+                device_opens=self.referral_device_opens,
+            ),
         )
 
     def admin_credentials(self) -> tuple[str, str] | None:
@@ -130,6 +165,17 @@ class Settings(BaseSettings):
             parallelism=1,
         )
 
+    def login_lockouts(self) -> LoginLockouts:
+        """How failed password logins lock a username and a client address."""
+        base, cap = (
+            timedelta(seconds=self.login_lockout_seconds),
+            timedelta(seconds=self.login_lockout_max_seconds),
+        )
+        return LoginLockouts(
+            by_username=Lockout(self.login_lockout_failures, base, cap),
+            by_address=Lockout(self.login_lockout_ip_failures, base, cap),
+        )
+
     def token_ttl(self) -> timedelta:
         return timedelta(hours=self.token_ttl_hours)
 
@@ -138,10 +184,16 @@ class Settings(BaseSettings):
         env = {
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
             "AGGREGATE_CACHE_FASTFORWARD": "y",
+            "KEY_CACHE_SECONDS": str(self.key_cache_seconds),
         }
         if self.database_url.startswith("sqlite:///"):
             return env | sqlite_env(self.database_url)
-        return env | postgres_env(self.database_url, self.db_pool_size, self.db_pool_overflow)
+        return env | postgres_env(
+            self.database_url,
+            self.db_pool_size,
+            self.db_pool_overflow,
+            pool_wait=math.ceil(self.db_pool_wait_seconds),  # whole seconds; see bootstrap
+        )
 
 
 def sqlite_env(url: str) -> dict[str, str]:
@@ -155,7 +207,7 @@ def sqlite_env(url: str) -> dict[str, str]:
     }
 
 
-def postgres_env(url: str, pool_size: int, overflow: int) -> dict[str, str]:
+def postgres_env(url: str, pool_size: int, overflow: int, pool_wait: int) -> dict[str, str]:
     """Split a postgresql:// URL (host may be a socket directory; ?schema= picks a schema)."""
     schema, plain_url = pop_query_param(url, "schema")
     params = conninfo_to_dict(plain_url)
@@ -169,7 +221,7 @@ def postgres_env(url: str, pool_size: int, overflow: int) -> dict[str, str]:
         "POSTGRES_SCHEMA": schema or "",
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(overflow),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_CONNECT_TIMEOUT": str(pool_wait),  # eventsourcing's pool wait, not libpq's
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_PRE_PING": "y",
     }

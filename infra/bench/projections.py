@@ -3,7 +3,8 @@
 Run from the repository root:
 
     .venv/bin/python -m infra.bench.projections --quick            # ~100k events, a smoke run
-    .venv/bin/python -m infra.bench.projections                    # 300,000 members, >1M events
+    .venv/bin/python -m infra.bench.projections --members 150000 --followers none  # ~1M, rebuilds
+    .venv/bin/python -m infra.bench.projections                    # 300,000 members, ~2M events
     .venv/bin/python -m infra.bench.projections --backends postgres --postgres-url URL
 
 1. Generates a simulated brand's log (infra/bench/loggen.py: 200 stores, members who
@@ -46,8 +47,9 @@ import psycopg
 from eventsourcing.persistence import Tracking
 
 from infra.bench.loggen import LogGenerator, Shape
+from infra.bench.processes import fresh_schema, postgres
 from projections.catalog import all_views
-from projections.runner import ProjectionRunner
+from projections.runner import REBUILD_BATCH_SIZE, ProjectionRunner
 from services.app import Lianjie
 from services.bootstrap import bootstrap
 from services.policies import TRACKING_NAME
@@ -100,31 +102,9 @@ def postgres_base(args: argparse.Namespace) -> Iterator[str | None]:
     if "postgres" not in args.backends or args.postgres_url:
         yield args.postgres_url
         return
-    data = Path(tempfile.mkdtemp(prefix="lianjie-bench-pg.", dir="/tmp"))
-    say(f"starting a throwaway PostgreSQL in {data}")
-    started = subprocess.run(
-        [str(ROOT / "infra" / "postgres.sh"), "start", str(data)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    try:
-        yield started.stdout.strip().splitlines()[-1]
-    finally:
-        subprocess.run([str(ROOT / "infra" / "postgres.sh"), "stop", str(data)], check=False)
-
-
-@contextmanager
-def fresh_schema(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}schema={schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    say("starting a throwaway PostgreSQL")
+    with postgres(None) as url:
+        yield url
 
 
 def copy_log(sqlite_path: Path, app: Lianjie, url: str) -> tuple[int, float]:
@@ -180,7 +160,7 @@ def generate(app: Lianjie, shape: Shape) -> LogGenerator:
 
 
 def rebuild(app: Lianjie, result: Result, batch_size: int, profile_to: Path | None) -> None:
-    runner = ProjectionRunner(app, all_views(), batch_size=batch_size)
+    runner = ProjectionRunner(app, all_views(), rebuild_batch_size=batch_size)
     result.events = app.recorder.max_notification_id() or 0
     profiler = None
     if profile_to is not None:
@@ -385,7 +365,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--postgres-url", help="use this server (a fresh schema is made and dropped)"
     )
     parser.add_argument("--workdir", help="where the SQLite file and logs go (a temp dir)")
-    parser.add_argument("--batch-size", type=int, default=5000, help="rebuild batch size")
+    parser.add_argument(
+        "--batch-size", type=int, default=REBUILD_BATCH_SIZE, help="rebuild batch size"
+    )
     parser.add_argument("--chunk", type=int, default=500, help="events per save when generating")
     parser.add_argument("--live-rate", type=float, default=1000.0, help="events/s while live")
     parser.add_argument("--live-seconds", type=float, default=25.0)

@@ -129,7 +129,7 @@ class AnsweringUseCases(AutoReplyUseCases):
     def maybe(self, cls: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate with this id, or None when there is none (one read either way)."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate = self.get_aggregate(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None

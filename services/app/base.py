@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Recording
@@ -21,6 +21,9 @@ from domain.errors import DomainError, NotFound
 from services.app.idempotency import IdempotencyRecord
 from services.app.rules import BusinessRules
 
+if TYPE_CHECKING:
+    from services.app.coalescing import CoalescingWriter
+
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 Clock = Callable[[], datetime]
@@ -28,6 +31,11 @@ MAX_CONFLICT_RETRIES = 200
 # Set by a caller (the HTTP layer, per request) to a list that collects the log positions
 # of every save made on its behalf, whichever thread the work runs in.
 REQUEST_WRITES: ContextVar[list[int] | None] = ContextVar("lianjie_request_writes", default=None)
+
+
+def fields_of(answer: Any) -> dict[str, Any]:
+    """A flat answer dataclass as a dict (`asdict` deep-copies every value: too slow here)."""
+    return {f.name: getattr(answer, f.name) for f in fields(answer)}
 
 
 def utc_now() -> datetime:
@@ -54,15 +62,25 @@ class AppBase(Application):
         self.rules = rules or BusinessRules()
         self.clock = clock
         self.written = threading.local()
+        # Set by the composition root when keyed commands share transactions.
+        self.writer: CoalescingWriter | None = None
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        super().close()
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
         recordings = super().save(*objs, **kwargs)
         if recordings:
-            position = max(r.notification.id for r in recordings)
-            self.written.position = position
-            if (request := REQUEST_WRITES.get()) is not None:
-                request.append(position)
+            self.note_position(max(r.notification.id for r in recordings))
         return recordings
+
+    def note_position(self, position: int) -> None:
+        """Remember a log position written on this thread's (and request's) behalf."""
+        self.written.position = position
+        if (request := REQUEST_WRITES.get()) is not None:
+            request.append(position)
 
     def last_position(self) -> int:
         """The log position of this thread's last save: read models that reach it show it."""
@@ -74,7 +92,7 @@ class AppBase(Application):
     def load(self, cls: type[A], aggregate_id: UUID, not_found: type[NotFound]) -> A:
         """The aggregate with this id, or the domain's not-found error."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate = self.get_aggregate(aggregate_id)
         except AggregateNotFoundError:
             raise not_found(f"no {cls.__name__.lower()} {aggregate_id}") from None
         if not isinstance(aggregate, cls):
@@ -82,7 +100,18 @@ class AppBase(Application):
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        try:
+            self.get_aggregate(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def get_aggregate(self, aggregate_id: UUID) -> Any:
+        """The aggregate with this id; on the writer, as the batch it decides has left it."""
+        working_set = self.writer.working_set() if self.writer is not None else None
+        if working_set is not None:
+            return working_set.get(aggregate_id)
+        return self.repository.get(aggregate_id)
 
     def retrying(self, attempt: Callable[[], R]) -> R:
         """Run `attempt` again when it loses a version race; rules are re-checked each time."""
@@ -99,40 +128,71 @@ class AppBase(Application):
         key: str | None,
         answer_type: Callable[..., R],
         decide: Callable[[], tuple[R, list[Aggregate]]],
+        *,
+        coalesce: bool = False,
+        reads: Iterable[UUID] = (),
     ) -> R:
         """Run a command at most once per (scope, key); a repeat returns the first answer.
 
         `decide` checks the rules and returns the answer with the aggregates to save;
-        the answer is recorded in the same transaction as the command's events.
+        the answer is recorded in the same transaction as the command's events. With
+        `coalesce`, the command shares its transaction with concurrent ones (the writer),
+        which loads the aggregates named in `reads` for the whole batch at once.
         """
+        if coalesce and self.writer is not None and self.writer.accepts():
+            return self.through_writer(scope, key, answer_type, decide, reads)
 
         def attempt() -> R:
-            if key is None:
-                answer, aggregates = decide()
+            answer, aggregates = self.decide_once(scope, key, answer_type, decide)
+            if aggregates:
                 self.save(*aggregates)
-                return answer
-            first = self.first_answer(scope, key, answer_type)
-            if first is not None:
-                return first
-            try:
-                answer, aggregates = decide()
-            except DomainError:
-                # A twin request with this key may have won between our look and our
-                # decision: its effects now refuse us, but its answer is the one to give.
-                first = self.first_answer(scope, key, answer_type)
-                if first is None:
-                    raise
-                return first
-            self.save(*aggregates, IdempotencyRecord.record(scope, key, asdict(answer)))
             return answer
 
         return self.retrying(attempt)
 
+    def through_writer(
+        self,
+        scope: str,
+        key: str | None,
+        answer_type: Callable[..., R],
+        decide: Callable[[], tuple[R, list[Aggregate]]],
+        reads: Iterable[UUID],
+    ) -> R:
+        assert self.writer is not None
+        answer, position = self.writer.submit(scope, key, answer_type, decide, reads)
+        if position is not None:
+            self.note_position(position)
+        return answer
+
+    def decide_once(
+        self,
+        scope: str,
+        key: str | None,
+        answer_type: Callable[..., R],
+        decide: Callable[[], tuple[R, list[Aggregate]]],
+    ) -> tuple[R, list[Aggregate]]:
+        """The answer and the aggregates to save; for a repeated key, the first answer alone."""
+        if key is None:
+            return decide()
+        first = self.first_answer(scope, key, answer_type)
+        if first is not None:
+            return first, []
+        try:
+            answer, aggregates = decide()
+        except DomainError:
+            # A twin request with this key may have won between our look and our
+            # decision: its effects now refuse us, but its answer is the one to give.
+            first = self.first_answer(scope, key, answer_type)
+            if first is None:
+                raise
+            return first, []
+        return answer, [*aggregates, IdempotencyRecord.record(scope, key, fields_of(answer))]
+
     def first_answer(self, scope: str, key: str, answer_type: Callable[..., R]) -> R | None:
-        record_id = IdempotencyRecord.id_for(scope, key)
-        if not self.exists(record_id):
+        try:
+            record: IdempotencyRecord = self.get_aggregate(IdempotencyRecord.id_for(scope, key))
+        except AggregateNotFoundError:
             return None
-        record: IdempotencyRecord = self.repository.get(record_id)
         return answer_type(**record.answer)
 
     def logged(self, event_class: type) -> Iterator[Any]:

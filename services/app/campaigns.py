@@ -16,6 +16,7 @@ from domain.claim import CampaignOutOfStock, Claim
 from domain.codes import new_coupon_code
 from domain.coupon import Coupon
 from domain.member import NotFollowing
+from domain.points import PointsAccount
 from domain.stock import StockShard
 from services.app.catalog import CatalogUseCases
 from services.app.points import PointsUseCases
@@ -128,6 +129,8 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
             idempotency_key,
             ClaimResult,
             lambda: self.decide_claim(campaign_id, member_id, reason),
+            coalesce=True,
+            reads=[campaign_id, member_id, Claim.id_for(campaign_id, member_id, 1)],
         )
 
     def decide_claim(
@@ -138,39 +141,24 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
         campaign.check_claimable(now)
         if not self.member(member_id).following:
             raise NotFollowing("only followers can claim")
+        terms = campaign.terms
         slot = self.free_claim_slot(campaign, member_id)
         claim_id = Claim.id_for(campaign_id, member_id, slot)
         changed: list[Aggregate] = []
-        if campaign.terms.stock:
+        if terms.stock:
             changed.append(self.reserve_unit(campaign, claim_id))
-        reward = campaign.terms.reward
-        account = self.points_account(member_id)
-        if campaign.terms.points_cost:
-            account.spend(campaign.terms.points_cost, "exchange", f"claim:{claim_id}", now)
-        coupon = None
-        if reward.type == "coupon":
-            coupon = Coupon.issue(
-                new_coupon_code(),
-                campaign_id,
-                member_id,
-                reward.title,
-                reward.value_fen,
-                campaign.coupon_window(now),
-                campaign.terms.store_ids,
-            )
+        coupon = self.coupon_reward(campaign, member_id, now)
+        if coupon:
             changed.append(coupon)
-        else:
-            expiry = now + self.rules.points_valid_for
-            account.earn(reward.points, reason, f"claim:{claim_id}", expiry)
-        if account.pending_events:
-            changed.append(account)
+        if terms.points_cost or coupon is None:
+            changed.append(self.points_for_claim(campaign, member_id, claim_id, reason, now))
         claim = Claim.make(
             campaign_id,
             member_id,
             slot,
-            campaign.terms.per_member_limit,
+            terms.per_member_limit,
             coupon_code=coupon.code if coupon else None,
-            points=reward.points,
+            points=terms.reward.points,
             reason=reason,
         )
         result = ClaimResult(
@@ -181,9 +169,37 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
             title=coupon.title if coupon else None,
             status="issued",
             valid_until=coupon.valid_until if coupon else None,
-            points=reward.points,
+            points=terms.reward.points,
         )
         return result, [claim, *changed]
+
+    def coupon_reward(self, campaign: Campaign, member_id: UUID, now: datetime) -> Coupon | None:
+        """The coupon a claim issues, when the campaign's reward is one."""
+        reward = campaign.terms.reward
+        if reward.type != "coupon":
+            return None
+        return Coupon.issue(
+            new_coupon_code(),
+            campaign.id,
+            member_id,
+            reward.title,
+            reward.value_fen,
+            campaign.coupon_window(now),
+            campaign.terms.store_ids,
+        )
+
+    def points_for_claim(
+        self, campaign: Campaign, member_id: UUID, claim_id: UUID, reason: str, now: datetime
+    ) -> PointsAccount:
+        """The member's account after paying the claim's points cost and earning its points."""
+        terms = campaign.terms
+        account = self.points_account(member_id)
+        if terms.points_cost:
+            account.spend(terms.points_cost, "exchange", f"claim:{claim_id}", now)
+        if terms.reward.type != "coupon":
+            expiry = now + self.rules.points_valid_for
+            account.earn(terms.reward.points, reason, f"claim:{claim_id}", expiry)
+        return account
 
     def free_claim_slot(self, campaign: Campaign, member_id: UUID) -> int:
         """The member's first unused claim slot; one past the limit when all are used."""
@@ -194,12 +210,12 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
         return limit + 1
 
     def reserve_unit(self, campaign: Campaign, claim_id: UUID) -> StockShard:
-        """Reserve one unit from a random shard that still has some."""
+        """Reserve one unit from a shard that still has some, trying from a random one."""
         empty = self.empty_shards[campaign.id]
         candidates = [i for i in range(campaign.shard_count) if i not in empty]
-        random.shuffle(candidates)
-        for index in candidates:
-            shard: StockShard = self.repository.get(StockShard.id_for(campaign.id, index))
+        start = random.randrange(len(candidates)) if candidates else 0
+        for index in candidates[start:] + candidates[:start]:
+            shard: StockShard = self.get_aggregate(StockShard.id_for(campaign.id, index))
             if shard.remaining > 0:
                 shard.reserve(claim_id)
                 return shard

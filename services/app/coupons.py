@@ -63,6 +63,14 @@ def coupon_view(coupon: Coupon, now: datetime) -> CouponView:
     )
 
 
+def coupon_ids(code: str) -> list[UUID]:
+    """The id of the coupon with this code, if it is well-formed."""
+    try:
+        return [Coupon.id_for(normalise_coupon_code(code))]
+    except MalformedCode:
+        return []
+
+
 class CouponUseCases(StoreUseCases):
     def redeem_coupon(
         self,
@@ -78,6 +86,8 @@ class CouponUseCases(StoreUseCases):
             idempotency_key,
             Redemption,
             lambda: self.decide_redemption(code, store_id, staff_id, order_ref),
+            coalesce=True,
+            reads=[store_id, *coupon_ids(code)],
         )
 
     def decide_redemption(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,7 @@ class IdempotencyRecord(Aggregate):
     """The answer given the first time a (scope, key) pair was seen."""
 
     @staticmethod
+    @lru_cache(maxsize=4096)  # asked several times per command (batch prefetch, lookup, record)
     def id_for(scope: str, key: str) -> UUID:
         return derived_id("idempotency", scope, key)
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.catalog import Catalog
 from domain.conversation import Conversation
 from domain.errors import DomainError
@@ -46,32 +48,41 @@ class WeChatUseCases(AnsweringUseCases, InboxUseCases):
         self.scan_gift_index: tuple[int, list[tuple[UUID, list[UUID] | None]]] = (-1, [])
 
     def receive_wechat_message(self, inbound: Inbound) -> InboundAnswer:
-        """Record a push from WeChat once, with its effects; a retry gets the first answer."""
+        """Record a push from WeChat once, with its effects; a retry gets the first answer.
+
+        Pushes share transactions with concurrent commands (the coalescing writer); a
+        retry of a push already recorded collides on the message's id and is answered
+        from the first record.
+        """
         message_id = InboundMessage.id_for(inbound.key)
-        first_try = [True]
+        return self.once(
+            "wechat",
+            None,
+            InboundAnswer,
+            lambda: self.decide_push(inbound, message_id),
+            coalesce=True,
+            reads=[message_id, Member.id_for(inbound.openid)],
+        )
 
-        def attempt() -> InboundAnswer:
-            # A retry is rare: the first attempt lets the message's creation collide on
-            # save instead of reading first; attempts after a failed save look first.
-            if not first_try.pop() and self.exists(message_id):
-                message: InboundMessage = self.repository.get(message_id)
-                return InboundAnswer(message.key, message.reply, duplicate=True)
-            first_try.append(False)
-            turn = self.begin_turn(inbound)
-            self.decide_turn(turn)
-            self.save(*turn.aggregates())
-            return InboundAnswer(inbound.key, turn.message.reply, duplicate=False)
-
-        return self.retrying(attempt)
+    def decide_push(
+        self, inbound: Inbound, message_id: UUID
+    ) -> tuple[InboundAnswer, list[Aggregate]]:
+        recorded = self.maybe(InboundMessage, message_id)
+        if recorded is not None:
+            return InboundAnswer(recorded.key, recorded.reply, duplicate=True), []
+        turn = self.begin_turn(inbound)
+        self.decide_turn(turn)
+        return InboundAnswer(inbound.key, turn.message.reply, duplicate=False), turn.aggregates()
 
     def begin_turn(self, inbound: Inbound) -> Turn:
         now = self.now()
         member = self.maybe(Member, Member.id_for(inbound.openid))
+        turn = Turn(inbound, now, InboundMessage.receive(inbound, now), member)
         if member is None and self.enrols(inbound):
-            # Followed before Lianjie knew them: enrol (idempotently) without attribution.
-            self.follow(inbound.openid)
-            member = self.maybe(Member, Member.id_for(inbound.openid))
-        return Turn(inbound, now, InboundMessage.receive(inbound, now), member)
+            # Followed before Lianjie knew them: enrolled in this turn, without attribution.
+            turn.member, changed = self.decide_follow(None, inbound.openid, None, now)
+            turn.keep(*changed)
+        return turn
 
     def defer_wechat_reply(self, message_key: str) -> str:
         """The passive window passed: record the reply for the outbox; returns its key."""

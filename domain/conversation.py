@@ -14,6 +14,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.ids import derived_id
+from domain.member import Member, openid_owner
+from domain.personal import PersonalData, member_field
 
 MAX_ANSWER = 2000
 # WeChat delivers customer-service messages up to 48 hours after the follower's last message.
@@ -56,14 +58,24 @@ class Conversation(Aggregate):
         return derived_id("conversation", openid)
 
     class Opened(Aggregate.Created):
+        personal_data = PersonalData(("openid",), openid_owner)
         openid: str
         member_id: UUID | None
 
     class MessageQueued(Aggregate.Event):
+        """A follower's message waits; `member_id` (whose it is) is recorded since v2."""
+
+        class_version = 2
+        personal_data = PersonalData(("message_key", "text"), member_field)
+        member_id: UUID | None
         message_key: str
         msg_type: str
         text: str
         at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["member_id"] = None
 
         def apply(self, conversation: Conversation) -> None:
             conversation.status = "open"
@@ -79,6 +91,7 @@ class Conversation(Aggregate):
             conversation.agent_id = self.agent_id
 
     class Answered(Aggregate.Event):
+        personal_data = PersonalData(("openid", "text", "answered_keys"), openid_owner)
         openid: str
         agent_id: UUID
         text: str
@@ -102,6 +115,8 @@ class Conversation(Aggregate):
     def __init__(self, openid: str, member_id: UUID | None) -> None:
         self.openid = openid
         self.member_id = member_id
+        # whose messages these are; an erased openid no longer tells
+        self.owner_id = member_id or Member.id_for(openid)
         self.status = "closed"
         self.waiting: list[str] = []
         self.waiting_since: datetime | None = None
@@ -123,7 +138,12 @@ class Conversation(Aggregate):
     def queue(self, message_key: str, msg_type: str, text: str, at: datetime) -> None:
         """A message no rule answered: it waits for an agent (and opens the conversation)."""
         self.trigger_event(
-            self.MessageQueued, message_key=message_key, msg_type=msg_type, text=text, at=at
+            self.MessageQueued,
+            member_id=self.owner_id,
+            message_key=message_key,
+            msg_type=msg_type,
+            text=text,
+            at=at,
         )
 
     def assign(self, agent_id: UUID, now: datetime) -> None:

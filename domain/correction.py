@@ -8,6 +8,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.ids import derived_id
+from domain.member import openid_owner
+from domain.personal import PersonalData
 from domain.replies import check_reply
 
 
@@ -25,6 +27,7 @@ class Correction(Aggregate):
         at: datetime
 
     class Addressed(Aggregate.Event):
+        personal_data = PersonalData(("openid", "outbox_key"), openid_owner)
         member_id: UUID | None
         openid: str
         text: str

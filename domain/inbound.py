@@ -17,6 +17,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.ids import derived_id
+from domain.member import Member, openid_owner
+from domain.personal import PersonalData, member_field
 from domain.replies import check_reply
 
 
@@ -96,8 +98,14 @@ class InboundMessage(Aggregate):
         return derived_id("wechat-inbound", key)
 
     class Received(Aggregate.Created):
+        """A push as WeChat sent it; `member_id` (whose, in clear) is recorded since v2."""
+
+        class_version = 2
+        # the key of an event push embeds the openid; `fields` has it and the text again
+        personal_data = PersonalData(("key", "openid", "content", "fields"), member_field)
         key: str
         openid: str
+        member_id: UUID
         msg_type: str
         event: str | None
         event_key: str | None
@@ -105,6 +113,10 @@ class InboundMessage(Aggregate):
         sent_at: datetime
         received_at: datetime
         fields: dict[str, str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["member_id"] = Member.id_for(state["openid"])  # v1 was never sealed
 
     class Scanned(Aggregate.Event):
         """A follower scanned a QR scene (a SCAN event: they followed already)."""
@@ -119,6 +131,7 @@ class InboundMessage(Aggregate):
     class Located(Aggregate.Event):
         """WeChat reported where the follower is (LOCATION event or a location message)."""
 
+        personal_data = PersonalData(("latitude", "longitude", "label"), member_field)
         member_id: UUID
         latitude: float
         longitude: float
@@ -134,6 +147,8 @@ class InboundMessage(Aggregate):
     class Replied(Aggregate.Event):
         """The passive reply decided for this message; `source` says what chose it."""
 
+        personal_data = PersonalData(("openid",), openid_owner)
+
         openid: str
         member_id: UUID | None
         reply: dict[str, Any]
@@ -147,6 +162,8 @@ class InboundMessage(Aggregate):
     class ReplyDeferred(Aggregate.Event):
         """The 5-second window passed before the reply was ready: send it through the outbox."""
 
+        personal_data = PersonalData(("openid", "outbox_key"), openid_owner)
+
         openid: str
         reply: dict[str, Any]
         outbox_key: str
@@ -159,6 +176,7 @@ class InboundMessage(Aggregate):
         self,
         key: str,
         openid: str,
+        member_id: UUID,
         msg_type: str,
         event: str | None,
         event_key: str | None,
@@ -169,6 +187,7 @@ class InboundMessage(Aggregate):
     ) -> None:
         self.key = key
         self.openid = openid
+        self.member_id = member_id
         self.msg_type = msg_type
         self.event = event
         self.event_key = event_key
@@ -187,6 +206,7 @@ class InboundMessage(Aggregate):
             id=cls.id_for(inbound.key),
             key=inbound.key,
             openid=inbound.openid,
+            member_id=Member.id_for(inbound.openid),
             msg_type=inbound.msg_type,
             event=inbound.event,
             event_key=inbound.event_key,

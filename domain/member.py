@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.ids import derived_id
+from domain.personal import ERASED, PersonalData
 
 MAX_TAG_LENGTH = 32
 
@@ -53,6 +55,11 @@ class Attribution:
     share_token: str | None = None
 
 
+def openid_owner(event: Any) -> UUID:
+    """The member an event's `openid` belongs to (the data subject of WeChat events)."""
+    return Member.id_for(event.openid)
+
+
 class Member(Aggregate):
     """A follower; created by the first follow, which fixes attribution forever."""
 
@@ -61,6 +68,7 @@ class Member(Aggregate):
         return derived_id("member", openid)
 
     class Followed(Aggregate.Created):
+        personal_data = PersonalData(("openid",))
         openid: str
         scene: str | None
         store_id: UUID | None
@@ -76,13 +84,25 @@ class Member(Aggregate):
             member.following = False
 
     class Refollowed(Aggregate.Event):
+        """Following again; `openid` is recorded anew only after an erasure."""
+
+        class_version = 2
+        personal_data = PersonalData(("openid",))
         scene: str | None
+        openid: str | None
         at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["openid"] = None
 
         def apply(self, member: Member) -> None:
             member.following = True
+            if self.openid is not None:
+                member.openid, member.erased = self.openid, False
 
     class ProfileCompleted(Aggregate.Event):
+        personal_data = PersonalData(("phone",))
         region: str
         phone: str | None
 
@@ -119,6 +139,16 @@ class Member(Aggregate):
         def apply(self, member: Member) -> None:
             member.spent_fen += self.amount_fen
 
+    class Erased(Aggregate.Event):
+        """An operator erased the member's personal data (PIPL); who and when, nothing else."""
+
+        by: UUID
+        at: datetime
+
+        def apply(self, member: Member) -> None:
+            member.openid, member.phone = ERASED, None
+            member.following, member.erased = False, True
+
     def __init__(
         self,
         openid: str,
@@ -137,6 +167,7 @@ class Member(Aggregate):
         self.phone: str | None = None
         self.tags: list[str] = []
         self.spent_fen = 0
+        self.erased = False
 
     @classmethod
     def follow(cls, openid: str, attribution: Attribution, now: datetime) -> Member:
@@ -159,17 +190,24 @@ class Member(Aggregate):
             at=now,
         )
 
-    def refollow(self, scene: str | None, now: datetime) -> None:
-        """Follow again after unfollowing: never re-attributes, never re-rewards."""
+    def refollow(self, scene: str | None, now: datetime, openid: str | None = None) -> None:
+        """Follow again after unfollowing: never re-attributes, never re-rewards; after an
+        erasure the openid is recorded again (under a new key)."""
         if self.following:
             raise AlreadyFollowing(f"member {self.id} already follows")
-        self.trigger_event(self.Refollowed, scene=scene, at=now)
+        openid = openid if self.erased else None
+        self.trigger_event(self.Refollowed, scene=scene, openid=openid, at=now)
 
     def unfollow(self, now: datetime) -> None:
         """Stop following the Official Account."""
         if not self.following:
             raise NotFollowing(f"member {self.id} does not follow")
         self.trigger_event(self.Unfollowed, at=now)
+
+    def erase(self, by: UUID, now: datetime) -> None:
+        """Erase the member's personal data: they stop following and read as ERASED;
+        points, coupons and referrals stay. Erasing again (new data came) is allowed."""
+        self.trigger_event(self.Erased, by=by, at=now)
 
     def complete_profile(self, region: str, phone: str | None = None) -> None:
         """Record the member's region and, optionally, phone number."""

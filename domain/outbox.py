@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.ids import derived_id
 from domain.outbound_content import check_content
+from domain.personal import PersonalData, member_field
 
 # WeChat de-duplicates a template's client_msg_id for 10 minutes; keep one in hand.
 TEMPLATE_REPLAY_WINDOW = timedelta(minutes=9)
@@ -106,6 +107,7 @@ class OutboundMessage(Aggregate):
         return derived_id("outbound", key)
 
     class Queued(Aggregate.Created):
+        personal_data = PersonalData(("key", "openid"), member_field)
         key: str
         openid: str
         member_id: UUID

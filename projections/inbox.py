@@ -1,4 +1,8 @@
-"""Customer-service inbox: open conversations oldest-waiting first, and their messages."""
+"""Customer-service inbox: open conversations oldest-waiting first, and their messages.
+
+An erased member's openid, message texts and inbound keys read as ERASED, as a rebuild
+(which can no longer decrypt them) would show them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.conversation import Conversation
+from domain.member import Member
+from domain.personal import ERASED
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
@@ -49,10 +55,11 @@ class InboxView(View):
         at = iso(event.at)
         batch.run(
             "UPDATE inbox_conversations SET status = 'open', waiting = waiting + 1, "
-            "waiting_since = COALESCE(waiting_since, %s), last_message_at = %s "
-            "WHERE conversation_id = %s",
+            "waiting_since = COALESCE(waiting_since, %s), last_message_at = %s, "
+            "member_id = COALESCE(member_id, %s) WHERE conversation_id = %s",
             at,
             at,
+            str(event.member_id) if event.member_id else None,
             str(event.originator_id),
         )
         self.message(batch, event, "in", event.message_key, event.msg_type, event.text, None)
@@ -80,6 +87,22 @@ class InboxView(View):
         batch.run(
             f"UPDATE inbox_conversations SET {SETTLED} WHERE conversation_id = %s",
             str(event.originator_id),
+        )
+
+    @handles(Member.Erased)
+    def erased(self, event: Member.Erased, batch: Batch) -> None:
+        member_id = str(event.originator_id)
+        batch.run(
+            "UPDATE inbox_messages SET text = %s, "
+            "message_key = CASE WHEN direction = 'in' THEN %s ELSE message_key END "
+            "WHERE conversation_id IN "
+            "(SELECT conversation_id FROM inbox_conversations WHERE member_id = %s)",
+            ERASED,
+            ERASED,
+            member_id,
+        )
+        batch.run(
+            "UPDATE inbox_conversations SET openid = %s WHERE member_id = %s", ERASED, member_id
         )
 
     @staticmethod

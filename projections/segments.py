@@ -106,8 +106,8 @@ class SegmentsView(View):
         change.store_id = str(event.store_id) if event.store_id else None
         change.member_since = iso(event.at)
 
-    @handles(Member.Unfollowed)
-    def unfollowed(self, event: Member.Unfollowed, batch: Batch) -> None:
+    @handles(Member.Unfollowed, Member.Erased)
+    def unfollowed(self, event: Member.Unfollowed | Member.Erased, batch: Batch) -> None:
         self.change(event.originator_id).following = 0  # leaving is not activity
 
     @handles(Member.Refollowed)

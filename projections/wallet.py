@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain.coupon import Coupon, coupon_status, redemption_refusal
 from domain.member import Member
+from domain.personal import ERASED
 from domain.points import PointsAccount
 from projections.redemption import coupon_state, insert_issued, issued_values
 from projections.sql import Database, iso
@@ -45,13 +46,15 @@ class WalletView(View):
     def followed(self, event: Member.Followed, batch: Batch) -> None:
         batch.run(
             "INSERT INTO wallet_members (member_id, openid, following, member_since, store_id, "
-            "campaign_id, referrer_id) VALUES (%s, %s, 1, %s, %s, %s, %s)",
+            "campaign_id, referrer_id, account_id) VALUES (%s, %s, 1, %s, %s, %s, %s, %s)",
             str(event.originator_id),
             event.openid,
             iso(event.at),
             str(event.store_id) if event.store_id else None,
             str(event.campaign_id) if event.campaign_id else None,
             str(event.referrer_id) if event.referrer_id else None,
+            # the member's points account: derived from the member, known before it opens
+            str(PointsAccount.id_for(event.originator_id)),
         )
         if event.referrer_id:
             batch.run(
@@ -65,6 +68,22 @@ class WalletView(View):
             "UPDATE wallet_members SET following = %s WHERE member_id = %s",
             int(isinstance(event, Member.Refollowed)),
             str(event.originator_id),
+        )
+        if isinstance(event, Member.Refollowed) and event.openid is not None:
+            self.set_openid(batch, event.originator_id, event.openid)
+
+    @handles(Member.Erased)
+    def erased(self, event: Member.Erased, batch: Batch) -> None:
+        batch.run(
+            "UPDATE wallet_members SET following = 0 WHERE member_id = %s",
+            str(event.originator_id),
+        )
+        self.set_openid(batch, event.originator_id, ERASED)
+
+    @staticmethod
+    def set_openid(batch: Batch, member_id: UUID, openid: str) -> None:
+        batch.run(
+            "UPDATE wallet_members SET openid = %s WHERE member_id = %s", openid, str(member_id)
         )
 
     @handles(Member.Tagged)
@@ -81,14 +100,6 @@ class WalletView(View):
             "DELETE FROM wallet_tags WHERE member_id = %s AND tag = %s",
             str(event.originator_id),
             event.tag,
-        )
-
-    @handles(PointsAccount.Opened)
-    def account_opened(self, event: PointsAccount.Opened, batch: Batch) -> None:
-        batch.run(
-            "UPDATE wallet_members SET account_id = %s WHERE member_id = %s",
-            str(event.originator_id),
-            str(event.member_id),
         )
 
     @handles(PointsAccount.Earned)

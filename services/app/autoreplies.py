@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.autoreply import InvalidReplyRule, ReplyRule, Rulebook, RuleTerms
 from domain.correction import Correction
 from domain.inbound import InboundMessage
+from domain.personal import ERASED
 from domain.qaflow import QaFlow, QaFlowNotFound, Question
 from services.app.campaigns import CampaignUseCases
 
@@ -141,11 +142,11 @@ class AutoReplyUseCases(CampaignUseCases):
         return rule_view(self.rulebook_for_update().rule(rule_id))
 
     def rule_recipients(self, rule_id: UUID) -> list[RuleRecipient]:
-        """Exactly the followers a rule answered, from the log; first answered first."""
+        """The followers a rule answered (from the log, first answered first), bar erased ones."""
         self.rulebook_for_update().rule(rule_id)
         found: dict[str, list[Any]] = {}
         for replied in self.logged(InboundMessage.Replied):
-            if replied.rule_id == rule_id:
+            if replied.rule_id == rule_id and replied.openid != ERASED:
                 seen = found.setdefault(replied.openid, [replied.member_id, 0, replied.at, None])
                 seen[1] += 1
                 seen[3] = replied.at

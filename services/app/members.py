@@ -1,4 +1,4 @@
-"""Use cases for members: follow (with attribution), unfollow, profile, tags, purchases."""
+"""Use cases for members: follow (with attribution), unfollow, profile, tags, purchases, erasure."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from domain.member import Attribution, Member, MemberNotFound
 from domain.points import PointsAccount
 from domain.scenes import Scene, parse_scene
 from domain.store import Store, StoreNotFound
+from services.app.privacy import PersonalDataProtection
 from services.app.referrals import ReferralUseCases
 
 
@@ -56,7 +57,7 @@ def member_view(member: Member) -> MemberView:
     )
 
 
-class MemberUseCases(ReferralUseCases):
+class MemberUseCases(ReferralUseCases, PersonalDataProtection):
     def follow(self, openid: str, scene: str | None = None) -> FollowResult:
         """A follow from WeChat: creates the member with first-touch attribution, or re-follows."""
         return self.retrying(lambda: self.follow_once(openid, scene))
@@ -79,7 +80,7 @@ class MemberUseCases(ReferralUseCases):
             member = Member.follow(openid, self.attribution(scene), now)
             return member, [member, PointsAccount.open(member.id)]
         if not member.following:
-            member.refollow(scene, now)
+            member.refollow(scene, now, openid)
             return member, [member]
         return member, []
 
@@ -147,6 +148,14 @@ class MemberUseCases(ReferralUseCases):
     def untag_member(self, member_id: UUID, tag: str) -> None:
         """Remove a segmentation tag."""
         self.update(lambda: self.member(member_id), lambda m: m.untag(tag))
+
+    def erase_member(self, member_id: UUID, operator_id: UUID) -> MemberView:
+        """Erase a member's personal data (PIPL): record who did it, then delete their keys,
+        so the personal fields of every event of theirs read as erased from now on."""
+        now = self.now()
+        member = self.update(lambda: self.member(member_id), lambda m: m.erase(operator_id, now))
+        self.personal_data.erase(member_id)
+        return member_view(member)
 
     def get_member(self, member_id: UUID) -> MemberView:
         """A member by id."""

@@ -142,7 +142,7 @@ class OutboxView(View):
     @handles(InboundMessage.Received)
     def received(self, event: InboundMessage.Received, batch: Batch) -> None:
         if opens_service_window(event.msg_type, event.event):
-            batch.run(TOUCH, str(Member.id_for(event.openid)), iso(event.received_at))
+            batch.run(TOUCH, str(event.member_id), iso(event.received_at))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ OPENED = (Conversation.Opened, {"openid": "o-1", "member_id": None})
 def queued(key="msg:1", at=NOW, text="可以开发票吗"):
     return (
         Conversation.MessageQueued,
-        {"message_key": key, "msg_type": "text", "text": text, "at": at},
+        {"member_id": None, "message_key": key, "msg_type": "text", "text": text, "at": at},
     )
 
 

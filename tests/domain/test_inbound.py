@@ -5,6 +5,7 @@ import pytest
 
 from domain.errors import InvalidInput
 from domain.inbound import AlreadyReplied, Inbound, InboundMessage, NothingToDefer
+from domain.member import Member
 from domain.replies import InvalidReply, text_reply
 from tests.domain.gwt import NOW, given, then, then_error, when
 
@@ -18,6 +19,7 @@ def received(inbound: Inbound = TEXT):
         {
             "key": inbound.key,
             "openid": inbound.openid,
+            "member_id": Member.id_for(inbound.openid),
             "msg_type": inbound.msg_type,
             "event": inbound.event,
             "event_key": inbound.event_key,

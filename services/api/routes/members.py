@@ -1,4 +1,4 @@
-"""Member lookup for operators (by id or WeChat openid)."""
+"""Member lookup for operators (by id or WeChat openid), and erasure of personal data."""
 
 from __future__ import annotations
 
@@ -33,3 +33,9 @@ def find_member(
 def get_member(member_id: UUID, _: OperatorDep, app: LianjieDep) -> MemberOut:
     """A member by id."""
     return member_out(app.get_member(member_id))
+
+
+@router.post("/{member_id}/erase")
+def erase_member(member_id: UUID, operator: OperatorDep, app: LianjieDep) -> MemberOut:
+    """Erase a member's personal data (PIPL): openid, phone and messages read as "erased"."""
+    return member_out(app.erase_member(member_id, operator.subject_id))

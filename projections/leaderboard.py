@@ -1,6 +1,11 @@
 """Referral leaderboard: referrals per member, overall and per day/week/month,
 per store (the referrer's first-touch store) and per campaign; ties go to whoever
-referred first."""
+referred first.
+
+A referral counts from its follow. One the fraud review flags is taken off while it is
+held and put back if an operator approves it; refused ones (self-referral, cycles,
+re-follows) never count, and capped ones count (the friend came; the reward was capped).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.member import Member
+from domain.review import ReferralReview
 from projections.sql import SHANGHAI, Database, iso
 from projections.view import Batch, View, handles
 
@@ -47,6 +53,10 @@ class ReferralLeaderboardView(View):
             "PRIMARY KEY (period, period_key, scope, scope_id, member_id)"
         ),
         "referral_members": "member_id TEXT PRIMARY KEY, store_id TEXT",
+        "referral_held": (
+            "review_id TEXT PRIMARY KEY, referrer_id TEXT NOT NULL, campaign_id TEXT, "
+            "followed_at TEXT NOT NULL"
+        ),
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS referral_counts_rank ON referral_counts "
@@ -55,6 +65,7 @@ class ReferralLeaderboardView(View):
 
     def __init__(self) -> None:
         self.home_store: dict[str, str | None] = {}  # first touch never changes
+        self.held: dict[str, tuple[str, str | None, str]] = {}  # flagged in this process
 
     @handles(Member.Followed)
     def followed(self, event: Member.Followed, batch: Batch) -> None:
@@ -67,19 +78,50 @@ class ReferralLeaderboardView(View):
             store_id,
         )
         if event.referrer_id:
-            self.count_referral(event, batch)
+            campaign_id = str(event.campaign_id) if event.campaign_id else None
+            self.count_referral(str(event.referrer_id), campaign_id, iso(event.at), 1, batch)
 
-    def count_referral(self, event: Member.Followed, batch: Batch) -> None:
-        referrer = str(event.referrer_id)
+    @handles(ReferralReview.Flagged)
+    def flagged(self, event: ReferralReview.Flagged, batch: Batch) -> None:
+        held = (
+            str(event.referrer_id),
+            str(event.campaign_id) if event.campaign_id else None,
+            iso(event.followed_at),
+        )
+        self.held[str(event.originator_id)] = held
+        batch.run(
+            "INSERT INTO referral_held (review_id, referrer_id, campaign_id, followed_at) "
+            "VALUES (%s, %s, %s, %s)",
+            str(event.originator_id),
+            *held,
+        )
+        self.count_referral(*held, -1, batch)
+
+    @handles(ReferralReview.Approved)
+    def approved(self, event: ReferralReview.Approved, batch: Batch) -> None:
+        review_id = str(event.originator_id)
+        held = (
+            self.held.pop(review_id, None)
+            or batch.sql.rows(
+                "SELECT referrer_id, campaign_id, followed_at FROM referral_held "
+                "WHERE review_id = %s",
+                [review_id],
+            )[0]
+        )
+        self.count_referral(*held, 1, batch)
+
+    def count_referral(
+        self, referrer: str, campaign_id: str | None, at: str, delta: int, batch: Batch
+    ) -> None:
         scopes = [("all", "")]
         if store := self.store_of(referrer, batch):
             scopes.append(("store", store))
-        if event.campaign_id:
-            scopes.append(("campaign", str(event.campaign_id)))
-        for period, period_key in period_keys(event.at):
+        if campaign_id:
+            scopes.append(("campaign", campaign_id))
+        for period, period_key in period_keys(datetime.fromisoformat(at)):
             for scope, scope_id in scopes:
                 key = (period, period_key, scope, scope_id, referrer)
-                batch.add(UPSERT, key, 1, earliest=iso(event.at))
+                batch.add(UPSERT, key, delta, earliest=at)
 
     def store_of(self, member_id: str, batch: Batch) -> str | None:
         if member_id not in self.home_store:
@@ -107,7 +149,8 @@ def referral_leaderboard(
     """Members by referrals, most first; ties to the earliest referrer."""
     rows = db.read(
         "SELECT member_id, referrals FROM referral_counts WHERE period = %s AND period_key = %s "
-        "AND scope = %s AND scope_id = %s ORDER BY referrals DESC, first_at, member_id LIMIT %s",
+        "AND scope = %s AND scope_id = %s AND referrals > 0 "
+        "ORDER BY referrals DESC, first_at, member_id LIMIT %s",
         [period, period_key, scope, scope_id, limit],
     )
     return [LeaderboardEntry(rank, UUID(m), n) for rank, (m, n) in enumerate(rows, start=1)]
@@ -117,7 +160,7 @@ def referral_rank(db: Database, member_id: UUID) -> int | None:
     """A member's place on the overall board; None before their first referral."""
     mine = db.read(
         "SELECT referrals, first_at FROM referral_counts WHERE period = 'all' AND scope = 'all' "
-        "AND member_id = %s",
+        "AND member_id = %s AND referrals > 0",
         [str(member_id)],
     )
     if not mine:

@@ -22,8 +22,10 @@ from domain.correction import Correction
 from domain.errors import DomainError
 from domain.inbound import InboundMessage
 from domain.member import Member
+from domain.personal import ERASED
 from domain.points import ReferenceAlreadyCounted
 from domain.referral import ReferralReward
+from domain.review import ReferralReview
 from projections.sql import tracking_recorder
 from services.app import Lianjie
 
@@ -41,6 +43,8 @@ class Policies:
         self.tracking = tracking_recorder(app)
         self.handlers: dict[str, Callable[[Any], None]] = {
             get_topic(Member.Followed): self.on_followed,
+            get_topic(Member.Refollowed): self.review_referral,
+            get_topic(ReferralReview.Approved): self.on_referral_approved,
             get_topic(InboundMessage.ReplyDeferred): self.send_deferred_reply,
             get_topic(Correction.Addressed): self.send_text,
             get_topic(Conversation.Answered): self.send_text,
@@ -66,15 +70,29 @@ class Policies:
         )
 
     def on_followed(self, followed: Member.Followed) -> None:
-        if followed.referrer_id:
-            for reward in self.app.referral_rewards(followed.originator_id):
-                self.reward_referrer(followed, reward)
+        self.review_referral(followed)
         if followed.campaign_id and followed.scene == f"campaign:{followed.campaign_id}":
             self.give_follow_gift(followed)
 
-    def reward_referrer(self, followed: Member.Followed, reward: ReferralReward) -> None:
-        new_member_id = followed.originator_id
-        campaign_id = followed.campaign_id
+    def review_referral(self, follow: Member.Followed | Member.Refollowed) -> None:
+        """A follow through an invitation is judged first; only a cleared one pays now."""
+        review = self.app.review_referral(
+            follow.originator_id, follow.originator_version, follow.scene, follow.at
+        )
+        if review is not None and review.status == "cleared":
+            self.pay_referral(review.member_id, review.campaign_id)
+
+    def on_referral_approved(self, approved: ReferralReview.Approved) -> None:
+        review = self.app.get_referral_review(approved.originator_id)
+        self.pay_referral(review.member_id, review.campaign_id)
+
+    def pay_referral(self, new_member_id: UUID, campaign_id: UUID | None) -> None:
+        for reward in self.app.referral_rewards(new_member_id):
+            self.reward_referrer(new_member_id, campaign_id, reward)
+
+    def reward_referrer(
+        self, new_member_id: UUID, campaign_id: UUID | None, reward: ReferralReward
+    ) -> None:
         if reward.level == 1 and campaign_id and self.is_referral_campaign(campaign_id):
             self.claim_quietly(campaign_id, reward.member_id, f"referral:{new_member_id}")
             return
@@ -93,13 +111,25 @@ class Policies:
 
     def send_deferred_reply(self, deferred: InboundMessage.ReplyDeferred) -> None:
         """A reply that missed WeChat's 5-second window goes out through the outbox."""
+        if self.erased(deferred.openid, deferred.outbox_key):
+            return
         reply = deferred.reply
         self.app.queue_outbound(deferred.openid, reply["type"], reply, deferred.outbox_key)
 
     def send_text(self, said: Correction.Addressed | Conversation.Answered) -> None:
         """A correction of a wrong auto-reply, or an agent's answer, through the outbox."""
+        if self.erased(said.openid, said.outbox_key):
+            return
         payload = {"type": "text", "content": said.text}
         self.app.queue_outbound(said.openid, "text", payload, said.outbox_key)
+
+    @staticmethod
+    def erased(openid: str, outbox_key: str) -> bool:
+        """The follower was erased before the message was queued: nobody left to send to."""
+        if ERASED in (openid, outbox_key):
+            log.info("not queued: the follower's personal data was erased")
+            return True
+        return False
 
     def is_referral_campaign(self, campaign_id: UUID) -> bool:
         return self.app.get_campaign(campaign_id).kind in REFERRAL_CAMPAIGN_KINDS

@@ -5,17 +5,20 @@ from datetime import timedelta
 
 from domain.coupon import DEFAULT_GRACE_PERIOD
 from domain.points import EarningRule
+from domain.review import FraudLimits
 
 
 @dataclass(frozen=True)
 class BusinessRules:
-    """Grace period, earning rule, points validity and referral rewards per level."""
+    """Grace period, earning rule, points validity, referral rewards per level and when a
+    referral is held or capped."""
 
     grace_period: timedelta = DEFAULT_GRACE_PERIOD
     earning: EarningRule = field(default_factory=EarningRule)
     points_valid_for: timedelta = timedelta(days=365)
     referral_levels: int = 1
     referral_points: tuple[int, ...] = (50, 20, 10)
+    fraud: FraudLimits = field(default_factory=FraudLimits)
 
     def referral_points_at(self, level: int) -> int:
         points = self.referral_points

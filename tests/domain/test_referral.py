@@ -1,11 +1,18 @@
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
 
 from domain.codes import ALPHABET, SHARE_TOKEN_SYMBOLS
 from domain.errors import InvalidInput
-from domain.referral import MAX_LEVELS, ReferralReward, ShareToken, rewards_for
-from tests.domain.gwt import given, then, when
+from domain.referral import (
+    MAX_LEVELS,
+    InvitationDevice,
+    ReferralReward,
+    ShareToken,
+    rewards_for,
+)
+from tests.domain.gwt import NOW, given, then, when
 
 A, B, C, D, NEW = (uuid4() for _ in range(5))
 CAMPAIGN = uuid4()
@@ -85,3 +92,62 @@ def test_the_chain_is_not_looked_up_past_the_last_level():
 def test_levels_outside_one_to_three_are_refused(levels):
     with pytest.raises(InvalidInput):
         rewards_for(NEW, A, chain({}), levels=levels)
+
+
+WINDOW = timedelta(hours=1)
+TOKEN = "ABCDEFGHJKMN"
+SHARED = (
+    ShareToken.Shared,
+    {"token": TOKEN, "owner_id": A, "campaign_id": None, "owner_device": "owner-phone"},
+)
+
+
+def device(name, *minutes_ago):
+    """A device that opened the link at these moments."""
+    openings = [(InvitationDevice.Opened, {"at": NOW - timedelta(minutes=m)}) for m in minutes_ago]
+    return given(
+        InvitationDevice,
+        (InvitationDevice.Started, {"token": TOKEN, "device": name}),
+        *openings,
+        id=InvitationDevice.id_for(TOKEN, name),
+    )
+
+
+def test_sharing_remembers_the_owners_device():
+    events = when(None, lambda _: ShareToken.share(A, None, "owner-phone"))
+    then(events, (ShareToken.Shared, {"owner_device": "owner-phone"}))
+
+
+def test_a_device_counts_its_openings_of_a_link():
+    opened = device("phone-1", 90)
+    then(when(opened, lambda d: d.open(NOW)), (InvitationDevice.Opened, {"at": NOW}))
+    assert opened.openings_since(NOW - WINDOW) == 1
+    assert opened.id == InvitationDevice.id_for(TOKEN, "phone-1")
+
+
+def test_the_owners_own_device_opening_the_link_is_suspected():
+    share = given(ShareToken, SHARED)
+    events = when(share, lambda s: s.notice_opening(device("owner-phone", 0), 3, WINDOW, NOW))
+    then(events, (ShareToken.Suspected, {"reason": "owner-device", "at": NOW}))
+    assert share.suspicions_since(NOW - WINDOW, NOW) == ["owner-device"]
+
+
+def test_one_device_opening_the_link_again_and_again_is_suspected():
+    share = given(ShareToken, SHARED)
+    again = device("phone-1", 50, 20, 0)
+    then(
+        when(share, lambda s: s.notice_opening(again, 3, WINDOW, NOW)),
+        (ShareToken.Suspected, {"reason": "one-device"}),
+    )
+
+
+def test_openings_below_the_limit_or_outside_the_window_are_innocent():
+    share = given(ShareToken, SHARED)
+    then(when(share, lambda s: s.notice_opening(device("phone-1", 20, 0), 3, WINDOW, NOW)))
+    then(when(share, lambda s: s.notice_opening(device("phone-1", 120, 90, 0), 3, WINDOW, NOW)))
+
+
+def test_a_suspicion_is_recorded_once_per_window():
+    share = given(ShareToken, SHARED, (ShareToken.Suspected, {"reason": "one-device", "at": NOW}))
+    then(when(share, lambda s: s.notice_opening(device("phone-2", 2, 1, 0), 3, WINDOW, NOW)))
+    assert share.suspicions_since(NOW + timedelta(minutes=1), NOW + WINDOW) == []

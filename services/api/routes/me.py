@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from domain.access import Forbidden
 from domain.member import MemberNotFound
 from projections.leaderboard import referral_rank
 from projections.wallet import wallet
-from services.api.deps import ContextDep, FollowerDep, LianjieDep, ReadAfter
+from services.api.deps import (
+    CodeLookupFollowerDep,
+    ContextDep,
+    FollowerDep,
+    LianjieDep,
+    ReadAfter,
+)
+from services.api.devices import device_of
 from services.api.posters import follow_link
 from services.api.qr import qr_png
 from services.api.routes.members import member_out
@@ -83,14 +90,14 @@ def my_card_png(me: FollowerDep, context: ContextDep) -> Response:
 
 
 @router.get("/coupons/{code}.png", response_class=Response, responses=PNG)
-def my_coupon_png(code: str, me: FollowerDep, app: LianjieDep) -> Response:
+def my_coupon_png(code: str, me: CodeLookupFollowerDep, app: LianjieDep) -> Response:
     """One of the follower's coupons as a QR image for the till to scan."""
     coupon = own_coupon(app.get_coupon(code), me)
     return Response(qr_png(coupon.code, box_size=8), media_type="image/png")
 
 
 @router.get("/coupons/{code}")
-def my_coupon(code: str, me: FollowerDep, app: LianjieDep) -> CouponOut:
+def my_coupon(code: str, me: CodeLookupFollowerDep, app: LianjieDep) -> CouponOut:
     """One of the follower's coupons."""
     return CouponOut.model_validate(own_coupon(app.get_coupon(code), me), from_attributes=True)
 
@@ -109,8 +116,9 @@ def claim(
 
 
 @router.post("/shares", status_code=201, responses=problem_responses(422))
-def share(body: ShareCreate, me: FollowerDep, context: ContextDep) -> ShareOut:
+def share(body: ShareCreate, request: Request, me: FollowerDep, context: ContextDep) -> ShareOut:
     """A personal invitation link; followers arriving through it are attributed to you."""
-    view = context.lianjie.create_share(me.subject_id, body.campaign_id)
+    device = device_of(request, context)  # its own openings of the link are suspect
+    view = context.lianjie.create_share(me.subject_id, body.campaign_id, device)
     url = follow_link(context.settings.public_url, view.scene)
     return ShareOut(token=view.token, url=url, scene=view.scene)

@@ -7,6 +7,8 @@ so presenting the secret finds the aggregate and reading the log reveals no toke
 from __future__ import annotations
 
 import hashlib
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -37,6 +39,55 @@ class Forbidden(DomainError):
 
     slug = "forbidden"
     title = "Forbidden"
+
+
+class LoginLocked(DomainError):
+    """Too many failed logins for this username or from this address: wait `Retry-After`."""
+
+    slug = "login-locked"
+    title = "Too many failed logins"
+
+    def __init__(self, retry_after: timedelta) -> None:
+        seconds = max(1, math.ceil(retry_after.total_seconds()))
+        super().__init__(f"too many failed logins: try again in {seconds} s")
+        self.headers = {"Retry-After": str(seconds)}
+
+
+@dataclass(frozen=True)
+class FailedLogins:
+    """Failed logins in a row for one key (a username or an address), the last one when."""
+
+    count: int
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """After `threshold` failures in a row a key waits `base`, doubled with every further
+    failure up to `cap`; failures older than `forget_after` no longer count."""
+
+    threshold: int
+    base: timedelta
+    cap: timedelta
+    forget_after: timedelta = timedelta(days=1)
+
+    def locked_until(self, failures: FailedLogins | None) -> datetime | None:
+        if failures is None or failures.count < self.threshold:
+            return None
+        doublings = min(failures.count - self.threshold, 30)
+        return failures.last_at + min(self.base * 2**doublings, self.cap)
+
+    def check(self, failures: FailedLogins | None, now: datetime) -> None:
+        """Raise LoginLocked while the key waits out its lockout."""
+        until = self.locked_until(self.current(failures, now))
+        if until is not None and now < until:
+            raise LoginLocked(until - now)
+
+    def current(self, failures: FailedLogins | None, now: datetime) -> FailedLogins | None:
+        """The failures that still count at `now`."""
+        if failures is None or now - failures.last_at >= self.forget_after:
+            return None
+        return failures
 
 
 class AccessToken(Aggregate):

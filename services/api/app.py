@@ -17,6 +17,7 @@ from services.api.metrics import Metrics, MetricsMiddleware
 from services.api.positions import WritePositionMiddleware
 from services.api.ratelimit import RateLimiter
 from services.api.routes import (
+    audit,
     auth,
     campaigns,
     exports,
@@ -25,6 +26,7 @@ from services.api.routes import (
     leaderboards,
     me,
     members,
+    reviews,
     staff,
     stores,
     till,
@@ -41,6 +43,7 @@ from services.wechat import include_wechat
 log = logging.getLogger(__name__)
 ROUTERS = [
     auth,
+    audit,
     stores,
     staff,
     campaigns,
@@ -48,10 +51,13 @@ ROUTERS = [
     me,
     till,
     leaderboards,
+    reviews,
     exports,
     health,
     follow,
 ]
+ANY_OPERATION_PROBLEMS = ("400", "401", "403", "404", "409", "422", "429", "503")
+PROBLEM_SCHEMA = "#/components/schemas/Problem"
 DESCRIPTION = """Campaigns, member cards, coupons and points for a WeChat brand's stores.
 
 Send `Authorization: Bearer <token>` from `POST /api/auth/token` (operators, staff)
@@ -114,9 +120,16 @@ def problem_openapi(api: FastAPI) -> dict[str, Any]:
         )
         for path in schema["paths"].values():
             for operation in path.values():
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if status.startswith(("4", "5")) and "application/json" in content:
-                        content[PROBLEM_JSON] = content.pop("application/json")
+                declare_problems(operation.setdefault("responses", {}))
         api.openapi_schema = schema
     return api.openapi_schema
+
+
+def declare_problems(responses: dict[str, Any]) -> None:
+    """Every error answer as problem+json, and the errors any operation can meet (the
+    handlers turn any domain error, bad input or lost race into one) declared on each."""
+    for status in ANY_OPERATION_PROBLEMS:
+        responses.setdefault(status, {"description": "problem details"})
+    for status, response in responses.items():
+        if status.startswith(("4", "5")):
+            response["content"] = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA}}}

@@ -15,6 +15,7 @@ from services.api.ratelimit import RateLimiter
 from services.api.wechat_oauth import WeChatLogin
 from services.app import Lianjie
 from services.app.accounts import Principal
+from services.app.audit import Actor, acting_as
 from services.readmodels import ReadModels
 from services.settings import Settings
 
@@ -56,8 +57,14 @@ def get_principal(app: LianjieDep, credentials: Credentials) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def operator(principal: PrincipalDep) -> Principal:
-    return principal.require("operator")
+async def operator(request: Request, principal: PrincipalDep) -> Principal:
+    """An operator; everything this request saves is audited as theirs. (Async on
+    purpose: it runs in the request's own context, which the endpoint then inherits.)"""
+    principal.require("operator")
+    route = request.scope.get("route")
+    action = getattr(route, "name", None) or request.url.path
+    acting_as(Actor(principal.subject_id, principal.username, action))
+    return principal
 
 
 def staff(principal: PrincipalDep) -> Principal:
@@ -81,6 +88,16 @@ def till_staff(request: Request, context: ContextDep, principal: PrincipalDep) -
     """Store staff, rate limited per token and per IP (code lookups and redemptions)."""
     principal.require("staff")
     context.limiter.hit("till", token=str(principal.token_id), address=client_address(request))
+    return principal
+
+
+def code_guessing_follower(
+    request: Request, context: ContextDep, principal: PrincipalDep
+) -> Principal:
+    """A follower looking a coupon up by its code: rate limited per token and per IP, so
+    an answer that a code exists (someone else's: 403) cannot be farmed."""
+    principal.require("follower")
+    context.limiter.hit("code", token=str(principal.token_id), address=client_address(request))
     return principal
 
 
@@ -110,4 +127,5 @@ StaffDep = Annotated[Principal, Depends(staff)]
 FollowerDep = Annotated[Principal, Depends(follower)]
 AccountHolderDep = Annotated[Principal, Depends(account_holder)]
 TillStaffDep = Annotated[Principal, Depends(till_staff)]
+CodeLookupFollowerDep = Annotated[Principal, Depends(code_guessing_follower)]
 LoginAttempt = Depends(login_attempt)

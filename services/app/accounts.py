@@ -22,6 +22,8 @@ from domain.account import (
     check_username,
 )
 from domain.member import Member, MemberNotFound
+from services.app.audit import AuditUseCases
+from services.app.lockout import FailedLoginTable, LoginKeys, LoginLockouts
 from services.app.stores import StoreUseCases
 
 DEFAULT_TTL = timedelta(hours=12)
@@ -75,11 +77,18 @@ def account_view(account: Account) -> AccountView:
     return AccountView(account.id, account.username, account.role, account.store_id, account.active)
 
 
-class AccountUseCases(StoreUseCases):
-    def __init__(self, *args: Any, password_hasher: PasswordHasher | None = None, **kwargs: Any):
+class AccountUseCases(AuditUseCases, StoreUseCases):
+    def __init__(
+        self,
+        *args: Any,
+        password_hasher: PasswordHasher | None = None,
+        login_lockouts: LoginLockouts | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.passwords = password_hasher or PasswordHasher()
         self.decoy_hash: str | None = None
+        self.failed_logins = FailedLoginTable(self, login_lockouts or LoginLockouts())
 
     def register_operator(self, username: str, password: str) -> AccountView:
         """Create an operator login (argon2-hashed password)."""
@@ -129,8 +138,29 @@ class AccountUseCases(StoreUseCases):
         staff_ids = [staff_id for store in stores for staff_id in store.staff_ids]
         return [account_view(self.account(i)) for i in staff_ids if self.exists(i)]
 
-    def login(self, username: str, password: str, ttl: timedelta = DEFAULT_TTL) -> IssuedToken:
-        """Check an operator's or staff member's password and issue a bearer token."""
+    def login(
+        self,
+        username: str,
+        password: str,
+        ttl: timedelta = DEFAULT_TTL,
+        address: str | None = None,
+    ) -> IssuedToken:
+        """Check an operator's or staff member's password and issue a bearer token;
+        LoginLocked while the username or the address waits out a lockout."""
+        keys, now = LoginKeys(username, address), self.now()
+        self.failed_logins.check(keys, now)
+        try:
+            account = self.verified_account(username, password)
+        except InvalidCredentials:
+            self.failed_logins.failed(keys, now)
+            raise
+        self.failed_logins.succeeded(keys, now)
+        return self.issue_token(
+            account.role, account.id, ttl, username=account.username, store_id=account.store_id
+        )
+
+    def verified_account(self, username: str, password: str) -> Account:
+        """The active account these credentials open; InvalidCredentials otherwise."""
         try:
             account = self.account(Account.id_for(username))
         except AccountNotFound:
@@ -140,9 +170,7 @@ class AccountUseCases(StoreUseCases):
             raise InvalidCredentials("wrong username or password") from None
         if not self.password_matches(account.password_hash, password) or not account.active:
             raise InvalidCredentials("wrong username or password")
-        return self.issue_token(
-            account.role, account.id, ttl, username=account.username, store_id=account.store_id
-        )
+        return account
 
     def follower_login(self, openid: str, ttl: timedelta = DEFAULT_TTL) -> IssuedToken:
         """Issue a follower token for an existing member, by WeChat openid."""

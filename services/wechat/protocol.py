@@ -28,6 +28,8 @@ from domain.inbound import Inbound
 from services.settings import Settings
 
 MAX_BODY = 64 * 1024
+LATEST_SECOND = 4_102_444_800  # 2100-01-01: a CreateTime beyond is not a real push
+MAX_DEPTH = 8  # WeChat nests 4 deep at most (SendPicsInfo > PicList > item > PicMd5Sum)
 # Text a follower wrote ("<!DOCTYPE" included) sits in CDATA sections; comments are
 # harmless. Outside both, `<!` opens a DOCTYPE, ENTITY, ELEMENT or ATTLIST declaration.
 QUOTED = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.DOTALL)
@@ -194,7 +196,24 @@ def xml_fields(xml: str) -> dict[str, Any]:
     root = document.get("xml") if isinstance(document, dict) else None
     if not isinstance(root, dict):
         raise BadBody("the root element is <xml>")
+    if nesting_exceeds(root, MAX_DEPTH):
+        raise BadBody(f"elements nest at most {MAX_DEPTH} deep")
     return root
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Do parsed elements nest deeper than `limit`? (Level by level: no recursion.)"""
+    level = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def flat(value: Any) -> str:
@@ -219,6 +238,8 @@ def inbound_from(xml: str) -> Inbound:
         values = typed_values(message, fields)
     except (KeyError, AttributeError, TypeError, ValueError) as error:
         raise BadBody(f"unreadable field: {error}") from None
+    if not 0 <= values["sent_at"] < LATEST_SECOND:
+        raise BadBody("<CreateTime> is not a time WeChat could have sent")
     return Inbound(fields=fields, **values)
 
 

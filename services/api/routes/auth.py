@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from services.api.deps import ContextDep, Credentials, LoginAttempt, PrincipalDep
+from services.api.deps import ContextDep, Credentials, LoginAttempt, PrincipalDep, client_address
 from services.api.schemas.auth import (
     FollowerTokenRequest,
     FollowerTokenResponse,
@@ -29,9 +29,12 @@ def follower_token(issued: IssuedToken) -> FollowerTokenResponse:
 
 
 @router.post("/token", dependencies=[LoginAttempt])
-def login(body: LoginRequest, context: ContextDep) -> TokenResponse:
-    """Log in an operator or staff member; the bearer token expires (default 12 h)."""
-    issued = context.lianjie.login(body.username, body.password, context.settings.token_ttl())
+def login(body: LoginRequest, request: Request, context: ContextDep) -> TokenResponse:
+    """Log in an operator or staff member; the bearer token expires (default 12 h).
+    Failed logins in a row lock the username (and the address) out: 429 `login-locked`."""
+    issued = context.lianjie.login(
+        body.username, body.password, context.settings.token_ttl(), client_address(request)
+    )
     return TokenResponse(
         access_token=issued.access_token,
         role=issued.role,

@@ -54,15 +54,54 @@ def import_members(
 ) -> ImportReport:
     """Import members from CSV (openid, region, phone, tags joined by '|'): each good row
     whole, each broken row reported with its line and reason, nothing half-written."""
-    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
-    imported, rejected = 0, []
-    for line, row in enumerate(rows, start=2):
+    columns, rows = csv_rows(body)
+    imported_on: dict[str, int] = {}  # openid -> the line it was imported from
+    rejected = []
+    for line, row in rows:
         try:
+            check_row(row, columns, imported_on)
             import_row(context, row)
-            imported += 1
+            imported_on[row["openid"].strip()] = line
         except DomainError as refused:
             rejected.append(RejectedRow(line=line, reason=refused.slug, detail=refused.detail))
-    return ImportReport(imported=imported, rejected=rejected)
+    return ImportReport(imported=len(imported_on), rejected=rejected)
+
+
+def csv_rows(body: str) -> tuple[int, list[tuple[int, dict]]]:
+    """The header's column count and each row with the line it ends on; the whole file
+    is refused (422, nothing imported) when it is not CSV at all."""
+    reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff"), newline=""))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise InvalidInput(f"not CSV (line {reader.line_num}): {error}") from None
+    return len(reader.fieldnames or ()), rows
+
+
+class WrongColumnCount(InvalidInput):
+    """A CSV row has more or fewer fields than the header."""
+
+    slug = "wrong-column-count"
+    title = "Wrong number of columns"
+
+
+class DuplicateRow(InvalidInput):
+    """A CSV row names a member an earlier row of the same file imported."""
+
+    slug = "duplicate-row"
+    title = "Duplicate row"
+
+
+def check_row(row: dict, columns: int, imported_on: dict[str, int]) -> None:
+    """Refuse a row with more or fewer fields than the header, or whose openid an earlier
+    row imported. (csv puts extra fields under None and gives missing ones as None.)"""
+    named = [value for name, value in row.items() if name is not None and value is not None]
+    fields = len(named) + len(row.get(None) or [])
+    if fields != columns:
+        raise WrongColumnCount(f"{fields} fields where the header has {columns}")
+    openid = (row.get("openid") or "").strip()
+    if openid in imported_on:
+        raise DuplicateRow(f"line {imported_on[openid]} imported this openid already")
 
 
 def import_row(context: ContextDep, row: dict) -> None:

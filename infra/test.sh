@@ -29,6 +29,7 @@ echo "==> starting a throwaway PostgreSQL in $pg_dir"
 LIANJIE_TEST_POSTGRES_URL=$(infra/postgres.sh start "$pg_dir")
 export LIANJIE_TEST_POSTGRES_URL
 export LIANJIE_TEST_BACKENDS=sqlite,postgres
+export LIANJIE_CHAOS_SECONDS=${LIANJIE_CHAOS_SECONDS:-60}  # tests/faults: the 60 s of SIGKILLs
 
 # One pytest worker per core (LIANJIE_TEST_WORKERS overrides; 0 runs in this process).
 workers=${LIANJIE_TEST_WORKERS:-auto}

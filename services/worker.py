@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable
 from threading import Event, Thread
 
@@ -13,8 +14,10 @@ from projections.wakeup import wakeup_for
 from services.app import Lianjie
 from services.outbound.sender import Sender
 from services.policies import Policies
+from services.storage import storage_fault
 
 log = logging.getLogger(__name__)
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.25, 4.0
 
 
 class Worker:
@@ -41,19 +44,33 @@ class Worker:
         for helper in helpers:
             helper.start()
         try:
-            self.follow(self.views.run_once, poll_interval)
+            self.keep_following("views", self.views.run_once, poll_interval)
         finally:
             self.stop.set()
             for helper in helpers:
                 helper.join(timeout=30)
 
     def keep_policies(self, poll_interval: float) -> None:
+        self.keep_following("policies", self.policies.run_once, poll_interval)
+
+    def keep_following(self, what: str, run_once: Callable[[], int], poll_interval: float) -> None:
+        """Follow the log until stopped, outliving database outages: a failed round is
+        logged and tried again, waiting longer each time up to RETRY_MAX_SECONDS. Nothing
+        is lost or counted twice: a round's rows commit with their tracking position."""
+        pause = RETRY_FIRST_SECONDS
         while not self.stop.is_set():
+            started = time.monotonic()
             try:
-                self.follow(self.policies.run_once, poll_interval)
-            except Exception:  # the database is away: log, wait, go on
-                log.exception("policies round failed; trying again in a second")
-                self.stop.wait(1.0)
+                self.follow(run_once, poll_interval)
+            except Exception as error:  # the database is away (or a bug): log, wait, go on
+                if time.monotonic() - started > RETRY_MAX_SECONDS:
+                    pause = RETRY_FIRST_SECONDS  # it had been running well: a fresh outage
+                fault = storage_fault(error)
+                report = log.error if fault else log.exception
+                why = fault.slug if fault else error
+                report("%s round failed (%s); again in %.1f s", what, why, pause)
+                self.stop.wait(pause)
+                pause = min(pause * 2, RETRY_MAX_SECONDS)
 
     def follow(self, run_once: Callable[[], int], poll_interval: float) -> None:
         with wakeup_for(self.app, poll_interval) as wakeup:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, InvalidInput, NotFound
 from services.app.base import ConflictPersisted
+from services.storage import storage_fault
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://lianjie.example/problems/"
@@ -34,8 +38,11 @@ STATUS_BY_SLUG = {
     "wechat-login-failed": 401,
     "forbidden": 403,
     "rate-limited": 429,
+    "login-locked": 429,
     "wechat-unavailable": 502,
 }
+# What the event store's drivers raise (eventsourcing wraps psycopg's and sqlite3's).
+STORAGE_ERRORS = (PersistenceError, psycopg.Error, sqlite3.Error)
 HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated"}
 
 
@@ -104,6 +111,16 @@ async def on_conflicts(request: Request, error: Exception) -> JSONResponse:
     return problem(request, 503, "busy", "Busy", detail, {"Retry-After": "1"})
 
 
+async def on_storage_error(request: Request, error: Exception) -> JSONResponse:
+    """503 while the store is away, full or read-only; any other database error is a bug."""
+    fault = storage_fault(error)
+    if fault is None:
+        return await on_unexpected(request, error)
+    log.warning("%s on %s %s: %s", fault.slug, request.method, request.url.path, error)
+    headers = {"Retry-After": str(fault.retry_after_seconds)}
+    return problem(request, 503, fault.slug, fault.title, fault.detail, headers)
+
+
 async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     detail = "something went wrong on our side; it has been logged"
@@ -116,4 +133,6 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, on_validation_error)
     api.add_exception_handler(StarletteHTTPException, on_http_error)
     api.add_exception_handler(ConflictPersisted, on_conflicts)
+    for storage_error in STORAGE_ERRORS:
+        api.add_exception_handler(storage_error, on_storage_error)
     api.add_exception_handler(Exception, on_unexpected)

@@ -7,7 +7,8 @@ stores or all campaigns adds the rows up. The day is the event's business time
 
 | metric          | store                  | campaign               | from                   |
 |-----------------|------------------------|------------------------|------------------------|
-| scans           | the scanned QR's       | the scanned QR's       | (re)follows, see (*)   |
+| scans           | the scanned QR's       | the scanned QR's       | (re)follows, see (*),  |
+|                 |                        |                        | InboundMessage.Scanned |
 | follows         | first touch            | first touch            | Member.Followed        |
 | refollows       | first touch            | first touch            | Member.Refollowed      |
 | unfollows       | first touch            | first touch            | Member.Unfollowed      |
@@ -20,15 +21,17 @@ stores or all campaigns adds the rows up. The day is the event's business time
 | points_expired  |                        |                        | Reversed               |
 | purchases,      | the purchase's store   | ''                     | Member.PurchaseRecorded|
 | sales_fen       |                        |                        |                        |
-| opens           | no event yet: always 0 |                        |                        |
+| opens           | sharer's first touch   | the token's, if any    | InvitationDevice.Opened|
 
-(*) No event records a QR scan on its own yet: a (re)follow through a `store:` or
-`campaign:` scene counts as one scan of that QR. Scans that do not lead to a follow,
-and share-link opens, need events of their own. Net follower growth is
-follows + refollows - unfollows. A redemption reversal takes the redemption back off
-the day and store it was counted on (reversals come within minutes); a points
-reversal is booked on the day it happens, against earned (an earning undone) or
-spent (a spending undone), so closed days keep their figures.
+(*) A (re)follow through a `store:` or `campaign:` scene counts as one scan of that
+QR; a follower scanning such a QR again (WeChat's SCAN push) is an
+InboundMessage.Scanned. A share-link opening (projections/invitations.py) counts on
+the day it happened, under the same store and campaign as the link's shares, so
+shares / opens is the share rate. Net follower growth is follows + refollows -
+unfollows. A redemption reversal takes the redemption back off the day and store it
+was counted on (reversals come within minutes); a points reversal is booked on the
+day it happens, against earned (an earning undone) or spent (a spending undone), so
+closed days keep their figures.
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ from uuid import UUID
 from domain.claim import Claim
 from domain.coupon import Coupon
 from domain.errors import DomainError
+from domain.inbound import InboundMessage
 from domain.member import Member
 from domain.points import PointsAccount
-from domain.referral import ShareToken
+from domain.referral import InvitationDevice, ShareToken
 from domain.scenes import parse_scene
+from projections.invitations import Invitations, invitation_tables
 from projections.sql import Database, local_day
 from projections.view import Batch, View, handles
 
@@ -103,6 +108,7 @@ class AnalyticsView(View):
             "coupon_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, "
             "redeemed_store_id TEXT, redeemed_day TEXT"
         ),
+        **invitation_tables("analytics"),
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS analytics_daily_campaign "
@@ -113,6 +119,7 @@ class AnalyticsView(View):
         # Facts that never change, remembered across batches (first touch, coupon campaign).
         self.first_touch: dict[str, tuple[str, str]] = {}  # member -> (store, campaign)
         self.campaign_of: dict[str, str] = {}  # coupon -> campaign
+        self.invitations = Invitations("analytics")
         # What this batch changed: rebuilt from scratch if a batch is handled again.
         self.issued_now: list[str] = []
         self.redemption_now: dict[str, Redemption] = {}  # coupon -> standing redemption
@@ -159,6 +166,11 @@ class AnalyticsView(View):
         elif scene.kind == "campaign":
             self.count(batch, "scans", event.at, "", scene.value)
 
+    @handles(InboundMessage.Scanned)
+    def scanned(self, event: InboundMessage.Scanned, batch: Batch) -> None:
+        if event.scene.partition(":")[0] in QR_SCENES:
+            self.count(batch, "scans", event.at, key(event.store_id), key(event.campaign_id))
+
     @handles(Member.Unfollowed)
     def unfollowed(self, event: Member.Unfollowed, batch: Batch) -> None:
         self.count(batch, "unfollows", event.at, *self.touch_of(event.originator_id, batch))
@@ -172,6 +184,19 @@ class AnalyticsView(View):
     def shared(self, event: ShareToken.Shared, batch: Batch) -> None:
         store, _ = self.touch_of(event.owner_id, batch)
         self.count(batch, "shares", event.timestamp, store, key(event.campaign_id))
+        self.invitations.shared(event, batch)
+
+    @handles(InvitationDevice.Started)
+    def invitation_started(self, event: InvitationDevice.Started, batch: Batch) -> None:
+        self.invitations.started(event, batch)
+
+    @handles(InvitationDevice.Opened)
+    def invitation_opened(self, event: InvitationDevice.Opened, batch: Batch) -> None:
+        invitation = self.invitations.opened(event, batch)
+        if invitation:
+            owner, campaign = invitation
+            store, _ = self.touch_of(owner, batch)
+            self.count(batch, "opens", event.at, store, campaign or "")
 
     @handles(Member.PurchaseRecorded)
     def purchased(self, event: Member.PurchaseRecorded, batch: Batch) -> None:
@@ -344,9 +369,6 @@ def share_rate(
     store_id: UUID | None = None,
     campaign_id: UUID | None = None,
 ) -> float | None:
-    """Shares / opens (the playbook's content KPI: above 5% is good); None without opens.
-
-    No event records an open yet, so this is None until one does.
-    """
+    """Shares / opens (the playbook's content KPI: above 5% is good); None without opens."""
     counts = totals(db, ["shares", "opens"], since_day, until_day, store_id, campaign_id)
     return counts["shares"] / counts["opens"] if counts["opens"] else None

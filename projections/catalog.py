@@ -1,10 +1,12 @@
 """Every read model, by name."""
 
 from projections.analytics import AnalyticsView
+from projections.audit import AuditView
 from projections.contribution import ContributionView
 from projections.inbox import InboxView
 from projections.leaderboard import ReferralLeaderboardView
 from projections.redemption import RedemptionView
+from projections.review import ReferralReviewView
 from projections.segments import SegmentsView
 from projections.view import View
 from projections.wallet import WalletView
@@ -17,6 +19,8 @@ VIEW_CLASSES: list[type[View]] = [
     SegmentsView,
     AnalyticsView,
     InboxView,
+    AuditView,
+    ReferralReviewView,
 ]
 
 

@@ -5,9 +5,11 @@ operator can re-weigh the parts without a rebuild. Points per part:
 
 - spreading   = 2 per share made (ShareToken.Shared by the member)
               + 10 per follower brought (Member.Followed naming them as referrer_id)
-              + 1 per share-link open (no event yet: always 0)
+              + 1 per opening of a link they shared (InvitationDevice.Opened)
 - interaction = 3 per claim the member made (Claim.Made with reason "claim")
-              + 5 per quiz answer + 1 per message + 8 per sign-up (no events yet: 0)
+              + 5 per quiz answer (QaProgress.QuestionAnswered)
+              + 1 per message the follower sent (InboundMessage.Received that is not an
+                event push) + 8 per sign-up (no event yet: 0)
 - spending    = 1 per whole ¥1 of all purchases: purchase_fen // 100
               (Member.PurchaseRecorded)
 - self-growth = 5 for following (Member.Followed) + 10 for a completed profile
@@ -19,10 +21,11 @@ score = w.spreading × spreading + w.interaction × interaction + w.spending × 
 Only claims the member made (reason "claim") are interaction: follow gifts and
 referral rewards are claimed on the member's behalf and are paid for elsewhere
 (self-growth, spreading). A refollow adds nothing (first touch only) and a profile
-counts once however often it is completed again. No event records share-link
-opens, quiz answers, messages, sign-ups or card activations yet: their columns
-exist and stay 0 until those events do. Spending is what was recorded; a refund
-has no event of its own yet, so it does not lower it.
+counts once however often it is completed again. A message counts for the member
+who sent it (`member_id`, kept in clear), also after the member is erased. No event
+records sign-ups or card activations yet: their columns exist and
+stay 0 until those events do. Spending is what was recorded; a refund has no event of
+its own yet, so it does not lower it.
 """
 
 from __future__ import annotations
@@ -33,13 +36,20 @@ from typing import Any
 from uuid import UUID
 
 from domain.claim import Claim
+from domain.inbound import InboundMessage
 from domain.member import Member
-from domain.referral import ShareToken
+from domain.qaprogress import QaProgress
+from domain.referral import InvitationDevice, ShareToken
+from projections.invitations import Invitations, invitation_tables
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
 MEMBER_CLAIM = "claim"  # Claim.Made.reason when the member claimed it themself
-COUNTERS = ("followed", "shares", "referrals", "claims", "purchase_fen", "profiles")
+COUNTERS = (
+    "followed", "shares", "referrals", "opens", "claims", "answers", "messages", "purchase_fen",
+    "profiles",
+)  # fmt: skip
+EVENT_PUSH = "event"  # InboundMessage.Received.msg_type of a push (subscribe, scan, click…)
 ADD_UP = ", ".join(f"{c} = contribution_members.{c} + excluded.{c}" for c in COUNTERS)
 MARKS = ", ".join(["%s"] * len(COUNTERS))
 UPSERT = (
@@ -75,7 +85,9 @@ class ContributionView(View):
             "signups BIGINT NOT NULL DEFAULT 0, purchase_fen BIGINT NOT NULL DEFAULT 0, "
             "followed BIGINT NOT NULL DEFAULT 0, profiles BIGINT NOT NULL DEFAULT 0, "
             "cards BIGINT NOT NULL DEFAULT 0"
-        )
+        ),
+        "contribution_quizzes": "progress_id TEXT PRIMARY KEY, member_id TEXT NOT NULL",
+        **invitation_tables("contribution"),
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS contribution_members_store ON contribution_members (store_id)"
@@ -83,12 +95,14 @@ class ContributionView(View):
 
     def __init__(self) -> None:
         self.joined: dict[str, tuple[str, str | None, str]] = {}  # this batch's new members
+        self.quiz_taker: dict[str, str] = {}  # quiz progress -> member (never changes)
+        self.invitations = Invitations("contribution")
 
     def handle(self, events: Iterable[tuple[str, Any]], batch: Batch) -> None:
         self.joined = {}
         super().handle(events, batch)
 
-    def count(self, batch: Batch, member_id: UUID, counter: str, amount: int = 1) -> None:
+    def count(self, batch: Batch, member_id: UUID | str, counter: str, amount: int = 1) -> None:
         """Add to one of a member's counters: one row per member and batch, however many."""
         member = str(member_id)
         joined = self.joined.get(member)
@@ -109,6 +123,17 @@ class ContributionView(View):
     @handles(ShareToken.Shared)
     def shared(self, event: ShareToken.Shared, batch: Batch) -> None:
         self.count(batch, event.owner_id, "shares")
+        self.invitations.shared(event, batch)
+
+    @handles(InvitationDevice.Started)
+    def invitation_started(self, event: InvitationDevice.Started, batch: Batch) -> None:
+        self.invitations.started(event, batch)
+
+    @handles(InvitationDevice.Opened)
+    def invitation_opened(self, event: InvitationDevice.Opened, batch: Batch) -> None:
+        invitation = self.invitations.opened(event, batch)
+        if invitation:
+            self.count(batch, invitation[0], "opens")
 
     @handles(Claim.Made)
     def claimed(self, event: Claim.Made, batch: Batch) -> None:
@@ -122,6 +147,36 @@ class ContributionView(View):
     @handles(Member.ProfileCompleted)
     def profile_completed(self, event: Member.ProfileCompleted, batch: Batch) -> None:
         self.count(batch, event.originator_id, "profiles")
+
+    @handles(QaProgress.Begun)
+    def quiz_begun(self, event: QaProgress.Begun, batch: Batch) -> None:
+        progress, member = str(event.originator_id), str(event.member_id)
+        self.quiz_taker[progress] = member
+        batch.run(
+            "INSERT INTO contribution_quizzes (progress_id, member_id) VALUES (%s, %s)",
+            progress,
+            member,
+        )
+
+    @handles(QaProgress.QuestionAnswered)
+    def question_answered(self, event: QaProgress.QuestionAnswered, batch: Batch) -> None:
+        member = self.quiz_member(str(event.originator_id), batch)
+        if member:
+            self.count(batch, member, "answers")
+
+    @handles(InboundMessage.Received)
+    def message_received(self, event: InboundMessage.Received, batch: Batch) -> None:
+        sent = event.msg_type != EVENT_PUSH and not event.msg_type.startswith("device_")
+        if sent:  # member_id stays in clear: an erased member's messages still count
+            self.count(batch, event.member_id, "messages")
+
+    def quiz_member(self, progress: str, batch: Batch) -> str | None:
+        """Who takes this quiz: from memory, else one lookup."""
+        if progress not in self.quiz_taker:
+            self.quiz_taker[progress] = batch.sql.value(
+                "SELECT member_id FROM contribution_quizzes WHERE progress_id = %s", [progress]
+            )
+        return self.quiz_taker[progress]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ Row = tuple[Any, ...]
 
 def iso(moment: datetime | None) -> str | None:
     """A UTC timestamp as sortable ISO text."""
-    return moment.astimezone(UTC).isoformat() if moment else None
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
 
 
 def local_day(moment: datetime) -> str:
@@ -45,7 +47,7 @@ class Sql:
     def __init__(self, cursor: Any, postgres: bool) -> None:
         self.cursor = cursor
         self.postgres = postgres
-        self._raw: Any = None  # a psycopg RawCursor ($n placeholders) for multi-row INSERTs
+        self._raw: Any = None  # a psycopg RawCursor ($n placeholders) for multi-row statements
 
     def statement(self, text: str) -> str:
         return text if self.postgres else text.replace("%s", "?")
@@ -58,17 +60,19 @@ class Sql:
             self.cursor.executemany(self.statement(text), [tuple(r) for r in rows])
 
     def run_group(self, text: str, rows: Sequence[Sequence[Any]], shape: Shape | None) -> None:
-        """Run `text` once per row, in order; as multi-row INSERTs where that is the same.
+        """Run `text` once per row, in order; as multi-row statements where that is the same.
 
         On PostgreSQL much of a one-row statement's cost is per statement: the
         driver's work, the protocol messages, bind and execute start-up on the server.
-        A multi-row INSERT pays it once for up to 256 rows. An INSERT (plain or ON
+        A multi-row statement pays it once for up to 256 rows. An INSERT (plain or ON
         CONFLICT DO NOTHING) of n rows is the same as n INSERTs in order; an ON
         CONFLICT … DO UPDATE one only while no two rows share a conflict target (a row
-        would be hit twice), so such runs are cut before a repeated target. SQLite
-        runs every row through executemany (in-process, no round trip).
+        would be hit twice), so such runs are cut before a repeated target. Likewise an
+        UPDATE that pins a unique key runs as `UPDATE … FROM (VALUES …)` while no two
+        rows pin the same key (each then touches its own row once). SQLite runs every
+        row through executemany (in-process, no round trip).
         """
-        if not self.postgres or shape is None or shape.values is None or len(rows) < 2:
+        if not self.postgres or shape is None or len(rows) < 2 or not shape.multi_rows:
             self.run_many(text, rows)
             return
         for run in _distinct_runs(rows, shape.target) if shape.target else [rows]:
@@ -80,7 +84,7 @@ class Sql:
                     self.cursor.execute(text, tuple(chunk[0]))
                 else:
                     flat = [value for row in chunk for value in row]
-                    self.raw_cursor().execute(_multi_row(shape.values, size), flat)
+                    self.raw_cursor().execute(shape.multi_row(size), flat)
                 start += size
 
     def raw_cursor(self) -> Any:
@@ -190,6 +194,7 @@ class TableInfo:
     defaults: tuple[tuple[str, Any], ...]  # what an INSERT that omits a column stores
     uniques: tuple[frozenset[str], ...]
     exact: frozenset[str] = frozenset()  # text and integer columns: equal values, equal keys
+    types: tuple[tuple[str, str], ...] = ()  # column -> its type, where a cast keeps values
 
     def default(self, column: str) -> Any:
         return dict(self.defaults)[column]
@@ -217,6 +222,18 @@ class Shape:
     target: tuple[int, ...] | None = None  # an upsert's conflict target, as param indices
     values: tuple[str, str, str] | None = None  # (text before, "(…)" row, text after)
     reads: frozenset[str] = frozenset()  # an UPDATE's columns other than those it assigns
+    joined: tuple[str, str, int] | None = None  # an UPDATE as (SET part, WHERE part, params)
+
+    @property
+    def multi_rows(self) -> bool:
+        return self.values is not None or self.joined is not None
+
+    def multi_row(self, rows: int) -> str:
+        """This statement for `rows` rows at once, with $n placeholders (see multi_rows)."""
+        if self.values is not None:
+            return _multi_row(self.values, rows)
+        assert self.joined is not None
+        return _multi_update(self.joined, rows)
 
     @property
     def inserts(self) -> bool:
@@ -317,6 +334,7 @@ def _table_info(name: str, ddl: str) -> TableInfo | None:
         return None
     columns: set[str] = set()
     exact: set[str] = set()
+    types: dict[str, str] = {}
     defaults: dict[str, Any] = {}
     uniques: list[frozenset[str]] = []
     for item in _split_top_level(ddl):
@@ -335,6 +353,8 @@ def _table_info(name: str, ddl: str) -> TableInfo | None:
             columns.add(column)
             if _EXACT_TYPE.match(rest):
                 exact.add(column)
+            if rest and _LOSSLESS_CAST.fullmatch(rest.split()[0]):
+                types[column] = rest.split()[0].upper()
             if re.search(r"(?i)\bPRIMARY\s+KEY\b|\bUNIQUE\b", rest):
                 uniques.append(frozenset([column]))
             default = re.search(r"(?i)\bDEFAULT\s+('(?:[^']|'')*'|\S+)", rest)
@@ -347,6 +367,7 @@ def _table_info(name: str, ddl: str) -> TableInfo | None:
         tuple(sorted(defaults.items())),
         tuple(uniques),
         frozenset(exact),
+        tuple(sorted(types.items())),
     )
 
 
@@ -356,6 +377,10 @@ _EXACT_TYPE = re.compile(
     r"(?i)(TEXT|VARCHAR|CHARACTER\s+VARYING|INT|INTEGER|BIGINT|SMALLINT|INT2|INT4|INT8|"
     r"BOOLEAN|BOOL)\b(?!\s*\[)"
 )
+
+
+# Types a parameter can be cast to without changing it (not VARCHAR(n): a cast truncates).
+_LOSSLESS_CAST = re.compile(r"(?i)TEXT|BIGINT|INTEGER|INT|SMALLINT|INT2|INT4|INT8|BOOLEAN|BOOL")
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -409,7 +434,7 @@ def analyse(text: str, info: TableInfo | None) -> Shape | None:
     if shape is None:
         return None
     pins = tuple(pin for pin in shape.pins if pin[0] in info.exact)
-    if shape.target is not None and len(pins) != len(shape.pins):
+    if shape.kind != "update" and shape.target is not None and len(pins) != len(shape.pins):
         return replace(shape, pins=pins, target=None, values=None)  # no multi-row upsert
     return replace(shape, pins=pins)
 
@@ -618,7 +643,49 @@ def _update(text: str, tokens: list[Token], words: list[str], info: TableInfo) -
         for index, (kind, value) in enumerate(tokens)
         if kind == "word" and value.lower() in info.columns and index not in assigned
     )
-    return Shape(info.name, "update", pins, writes, (), False, info.uniques, total, reads=reads)
+    target = _updated_key(pins, writes, info)
+    joined = _joined_update(tokens, stop, info) if target else None
+    return Shape(
+        info.name, "update", pins, writes, (), False, info.uniques, total, target,
+        reads=reads, joined=joined,
+    )  # fmt: skip
+
+
+def _updated_key(
+    pins: tuple[tuple[str, int | None, Any], ...], writes: frozenset[str], info: TableInfo
+) -> tuple[int, ...] | None:
+    """The params of a unique key an UPDATE pins (so it touches one row per execution),
+    when it writes no unique column (PostgreSQL checks uniqueness row by row, so rows
+    updated together in another order could collide); None otherwise."""
+    if any(unique & writes for unique in info.uniques):
+        return None
+    by_column = {column: index for column, index, _ in pins if column in info.exact}
+    for unique in info.uniques:
+        if unique <= by_column.keys():
+            target = tuple(by_column[column] for column in sorted(unique))
+            if None not in target:
+                return target  # type: ignore[return-value]
+    return None
+
+
+def _joined_update(tokens: list[Token], stop: int, info: TableInfo) -> tuple[str, str, int] | None:
+    """An UPDATE's text with each parameter read from a joined VALUES list (`_v._n`).
+
+    A parameter compared with or assigned to a column directly is cast to that column's
+    type: a VALUES column of NULLs only would otherwise be text.
+    """
+    if any(column.startswith("_") for column in info.columns) or info.name.startswith("_"):
+        return None
+    types, words, count = dict(info.types), [], 0
+    for index, (kind, value) in enumerate(tokens):
+        if kind != "param":
+            words.append(value)
+            continue
+        count += 1
+        column = tokens[index - 2][1].lower() if index >= 2 and tokens[index - 1][1] == "=" else ""
+        cast = types.get(column, "")
+        words.append(f"_v._{count}::{cast}" if cast else f"_v._{count}")
+    return " ".join(words[:stop]), " ".join(words[stop:]), count
 
 
 def _delete(text: str, tokens: list[Token], words: list[str], info: TableInfo) -> Shape | None:
@@ -670,3 +737,14 @@ def _multi_row(values: tuple[str, str, str], rows: int) -> str:
         for n in range(rows)
     ]
     return before + ", ".join(copies) + after
+
+
+@lru_cache(maxsize=1024)
+def _multi_update(joined: tuple[str, str, int], rows: int) -> str:
+    """`UPDATE … FROM (VALUES …) AS _v WHERE …`: one UPDATE for `rows` executions."""
+    head, where, width = joined
+    listed = ", ".join(
+        "(" + ", ".join(f"${n * width + k + 1}" for k in range(width)) + ")" for n in range(rows)
+    )
+    names = ", ".join(f"_{k + 1}" for k in range(width))
+    return f"{head} FROM (VALUES {listed}) AS _v ({names}) {where}"

@@ -7,12 +7,13 @@ batch of thousands of events costs a handful of round trips.
 
 When a batch is flushed, `plan` lets a statement join the previous run of the same
 statement when it provably commutes with every statement it moves ahead of, so a
-batch becomes a few long runs (on PostgreSQL: multi-row INSERTs) instead of
+batch becomes a few long runs (on PostgreSQL: multi-row statements) instead of
 thousands of single statements. Every row ends up exactly as in event order.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -277,6 +278,9 @@ def takes(shape: Shape, row: tuple[Any, ...], unique: frozenset[str]) -> bool:
     return all(row[index] is not None for index in deciding)
 
 
+_UNIQUE_INDEX = re.compile(r"(?i)\s*CREATE\s+UNIQUE\b")  # a constraint, never deferred
+
+
 class View:
     """A read model: its tables (DDL), handlers by event topic, and its name."""
 
@@ -310,11 +314,14 @@ class View:
             shapes[text] = analyse(text, info)
         return shapes[text]
 
-    def create(self, sql: Sql) -> None:
+    def create(self, sql: Sql, *, secondary_indexes: bool = True) -> None:
+        """Create the tables and indexes that do not exist; without `secondary_indexes`,
+        only the unique indexes (constraints the statements rely on)."""
         for table, columns in self.tables.items():
             sql.run(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
         for index in self.indexes:
-            sql.run(index)
+            if secondary_indexes or _UNIQUE_INDEX.match(index):
+                sql.run(index)
 
     def drop(self, sql: Sql) -> None:
         for table in self.tables:

@@ -1,8 +1,10 @@
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from domain.campaign import CampaignTerms, Reward
+from domain.inbound import Inbound, InboundMessage
 from domain.points import PointsAccount
 from projections.analytics import (
     AnalyticsView,
@@ -133,6 +135,29 @@ def test_shares_by_campaign_and_the_sharers_store_and_no_share_rate_without_open
     assert share_rate(db, campaign_id=campaign.id) is None
 
 
+def test_share_link_openings_give_the_share_rate_of_the_sharers_store_and_campaign(
+    app, runner, db, clock
+):
+    store = app.open_store("A", "合肥")
+    campaign = coupon_campaign(app)
+    sharer = app.follow("o-1", store.qr_scene).member_id
+    plain = app.create_share(sharer)
+    for _ in range(3):
+        app.create_share(sharer, campaign.id)
+    runner.run_once()  # the next batch places openings from what the view stored
+    for device in ("phone-1", "phone-2", "phone-3"):
+        app.open_invitation(plain.token, device)
+    to_day2(clock)
+    for device in ("phone-1", "phone-4"):  # two more campaign links, opened once each
+        app.open_invitation(app.create_share(sharer, campaign.id).token, device)
+    ProjectionRunner(app, [AnalyticsView()]).run_once()  # a restarted view, memory empty
+
+    assert daily_metrics(db, "opens", DAY1, DAY2, store_id=store.id) == [(DAY1, 3), (DAY2, 2)]
+    assert totals(db, ["shares", "opens"], campaign_id=campaign.id) == {"shares": 5, "opens": 2}
+    assert share_rate(db, campaign_id=campaign.id) == 5 / 2
+    assert share_rate(db) == 6 / 5
+
+
 def test_a_restarted_view_looks_up_what_it_no_longer_remembers(app, runner, db, clock):
     store = app.open_store("A", "合肥")
     campaign = coupon_campaign(app)
@@ -150,3 +175,23 @@ def test_a_restarted_view_looks_up_what_it_no_longer_remembers(app, runner, db, 
         "claims": 2,
         "unfollows": 1,
     }
+
+
+def test_a_follower_scanning_a_qr_again_is_a_scan_of_that_qr(app, runner, db, clock):
+    store = app.open_store("A", "合肥")
+    campaign = coupon_campaign(app)
+    member = app.follow("o-1", store.qr_scene).member_id
+    for scene, store_id, campaign_id in [
+        (store.qr_scene, store.id, None),
+        (f"campaign:{campaign.id}", None, campaign.id),
+        (app.create_share(member).scene, None, None),  # a share's QR: not a poster scan
+    ]:
+        pushed = Inbound("o-1", "gh_brand", "event", int(clock.now.timestamp()), None, "SCAN")
+        message = InboundMessage.receive(replace(pushed, event_key=scene), clock.now)
+        message.record_scan(member, scene, store_id, campaign_id, None, clock.now)
+        app.save(message)
+    runner.run_once()
+
+    assert daily_metrics(db, "scans", DAY1, DAY1, store_id=store.id) == [(DAY1, 2)]
+    assert totals(db, ["scans"], campaign_id=campaign.id) == {"scans": 1}
+    assert totals(db, ["scans"]) == {"scans": 3}

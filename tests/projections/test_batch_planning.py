@@ -184,3 +184,28 @@ def test_tables_whose_rows_could_depend_on_order_are_left_in_order():
         "ON CONFLICT (k) DO UPDATE SET at = excluded.at"
     )
     assert upsert is not None and upsert.target == (0,)
+
+
+def test_updates_by_key_join_but_never_move_a_unique_value_together(app):
+    db = Database(app.factory.tracking_recorder())
+    view = Toy()
+    with db.transaction(commit=True) as sql:
+        view.drop(sql)
+        view.create(sql)
+    seed_rows = [
+        ("INSERT INTO t_items (k, u) VALUES (%s, %s)", ("k1", "u1")),
+        ("INSERT INTO t_items (k, n) VALUES (%s, %s)", ("k2", 1)),
+    ]
+    # u1 moves from k1 to k2: fine one by one, a collision if k2 were updated first
+    moves = [
+        ("UPDATE t_items SET u = %s WHERE k = %s", (None, "k1")),
+        ("UPDATE t_items SET u = %s WHERE k = %s", ("u1", "k2")),
+        ("UPDATE t_pairs SET v = v + %s WHERE a = %s AND b = %s", (1, "k1", "b1")),
+        ("UPDATE t_items SET n = n + %s WHERE k = %s", (2, "k2")),
+        ("UPDATE t_items SET n = n + %s WHERE k = %s", (5, None)),  # NULL matches no row
+    ]
+    one_by_one = outcome(db, view, seed_rows, moves, planned=False)
+    assert outcome(db, view, seed_rows, moves, planned=True) == one_by_one != "failed"
+    assert not view.shape_of("UPDATE t_items SET u = %s WHERE k = %s").multi_rows
+    assert view.shape_of("UPDATE t_items SET n = n + %s WHERE k = %s").multi_rows
+    assert view.shape_of("UPDATE t_pairs SET v = v + %s WHERE a = %s AND b = %s").multi_rows

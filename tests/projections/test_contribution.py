@@ -1,7 +1,12 @@
+from uuid import uuid4
+
 import pytest
 
 from domain.campaign import CampaignTerms, Reward
-from projections.contribution import ContributionWeights, contribution_ranking
+from domain.inbound import Inbound, InboundMessage
+from domain.qaprogress import QaProgress
+from projections.contribution import ContributionView, ContributionWeights, contribution_ranking
+from projections.runner import ProjectionRunner
 
 
 def coupon_campaign(app, kind="scan_gift", limit=3):
@@ -84,3 +89,57 @@ def test_automatic_claims_and_refollows_earn_no_interaction_or_growth(app, runne
     runner.run_once()
     assert parts(contribution_ranking(db)[0]) == (0, 0, 0, 5)
     assert contribution_ranking(db)[0].member_id == member
+
+
+def wechat_push(clock, openid, msg_type, msg_id=None, event=None):
+    """A push as WeChat sends it, received now (not saved yet)."""
+    pushed = Inbound(openid, "gh_brand", msg_type, int(clock.now.timestamp()), msg_id, event)
+    return InboundMessage.receive(pushed, clock.now)
+
+
+def test_quiz_answers_and_messages_are_interaction(app, runner, db, clock):
+    alice = app.follow("o-alice").member_id
+    quiz = QaProgress.begin(alice)
+    for step, (answer, tag) in enumerate([("A", "咖啡"), ("B", "上班族")]):
+        quiz.trigger_event(
+            QaProgress.QuestionAnswered, flow_id=uuid4(), step=step, answer=answer, tag=tag,
+            at=clock.now,
+        )  # fmt: skip
+    app.save(quiz)
+    runner.run_once()  # the next batch finds the quiz's member without its Begun event
+    app.save(wechat_push(clock, "o-alice", "text", msg_id=1))
+    app.save(wechat_push(clock, "o-alice", "image", msg_id=2))
+    app.save(wechat_push(clock, "o-alice", "event", event="subscribe"))  # not a message
+    progress = app.repository.get(quiz.id)
+    progress.trigger_event(
+        QaProgress.QuestionAnswered, flow_id=uuid4(), step=0, answer="C", tag="学生", at=clock.now
+    )
+    app.save(progress)
+    runner.run_once()
+
+    # interaction: 5 × 3 answers + 1 × 2 messages; self-growth: 5 for following
+    assert parts(contribution_ranking(db)[0]) == (0, 17, 0, 5)
+
+
+def test_a_rebuild_counts_answers_and_messages_the_same(app, runner, db, clock):
+    member = app.follow("o-bob").member_id
+    quiz = QaProgress.begin(member)
+    quiz.trigger_event(
+        QaProgress.QuestionAnswered, flow_id=uuid4(), step=0, answer="A", tag="t", at=clock.now
+    )
+    app.save(quiz, wechat_push(clock, "o-bob", "voice", msg_id=7))
+    runner.run_once()
+    live = contribution_ranking(db)
+    ProjectionRunner(app, [ContributionView()]).rebuild()
+    assert contribution_ranking(db) == live
+    assert parts(live[0]) == (0, 6, 0, 5)
+
+
+def test_openings_of_a_members_links_are_spreading(app, runner, db):
+    alice = app.follow("o-alice").member_id
+    share = app.create_share(alice)
+    for device in ("phone-1", "phone-2", "phone-1"):
+        app.open_invitation(share.token, device)
+    runner.run_once()
+    # spreading: 2 for the share + 1 per opening; self-growth: 5 for following
+    assert parts(contribution_ranking(db)[0]) == (5, 0, 0, 5)

@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -35,7 +35,8 @@ from projections.sql import Database, tracking_recorder
 
 SEALED = "_sealed"  # the state entry holding "<key id hex>.<base64 nonce + ciphertext>"
 NONCE_BYTES = 12
-MAX_CACHED_KEYS = 200_000
+MAX_CACHED_KEYS = 2_000_000
+KEY_COMMIT_SLACK_SECONDS = 60
 KEYS_TABLE = (
     "CREATE TABLE IF NOT EXISTS member_data_keys (key_id TEXT PRIMARY KEY, "
     "member_id TEXT NOT NULL, data_key {blob} NOT NULL, created_at TEXT NOT NULL)"
@@ -72,6 +73,8 @@ class DataKeys:
         self.db = db
         self.by_member = TimedCache(ttl)  # member id -> (key id, cipher)
         self.by_id = TimedCache(ttl)  # key id -> cipher, or None once erased
+        self.full_load_at: float | None = None
+        self.newest_loaded = ""  # created_at (ISO text) of the newest key loaded, less slack
         self.lock = threading.Lock()
         self.create_table()
 
@@ -114,6 +117,11 @@ class DataKeys:
         """The cipher of the key with this id, or None when the key was erased."""
         with self.lock:
             cached, found = self.by_id.get(key_id)
+            if not cached:
+                # Readers (views, a rebuild) meet many members' keys in a row: one query
+                # brings every key made since the last look (all of them once per TTL).
+                self.load_keys()
+                cached, found = self.by_id.get(key_id)
         if cached:
             return found
         rows = self.db.read(
@@ -123,6 +131,22 @@ class DataKeys:
         with self.lock:
             self.by_id.put(key_id, found)
         return found
+
+    def load_keys(self) -> None:
+        """Cache the keys made since the last load (with slack for late commits), or all of
+        them when the last full load is older than the TTL, so erasures still show."""
+        now = time.monotonic()
+        full = self.full_load_at is None or now - self.full_load_at > self.by_id.ttl
+        since = "" if full else self.newest_loaded
+        rows = self.db.read(
+            "SELECT key_id, data_key, created_at FROM member_data_keys WHERE created_at >= %s",
+            [since],
+        )
+        for key_id, key, created_at in rows:
+            self.by_id.put(UUID(key_id), AESGCM(bytes(key)))
+            self.newest_loaded = max(self.newest_loaded, slack_before(created_at))
+        if full:
+            self.full_load_at = now
 
     def erase(self, member_id: UUID) -> int:
         """Delete every key of the member (this process forgets them at once); how many."""
@@ -173,6 +197,12 @@ class SealingMapper(Mapper):
         raw = base64.b64decode(payload)
         plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound(state))
         return self.transcoder.decode(plain)
+
+
+def slack_before(created_at: str) -> str:
+    """A little before `created_at`: keys made concurrently may commit out of order."""
+    moment = datetime.fromisoformat(created_at) - timedelta(seconds=KEY_COMMIT_SLACK_SECONDS)
+    return moment.isoformat()
 
 
 def bound(state: dict) -> bytes:

@@ -142,3 +142,17 @@ def test_events_stored_in_clear_before_sealing_still_load(app):
 def sealed_key(notification) -> str:
     state = bytes(notification.state).decode()
     return state.split('"_sealed":"', 1)[1].split(".", 1)[0]
+
+
+def test_a_reader_brings_every_new_key_in_one_query(app, database_url):
+    members = [app.follow(f"o-many-{n}").member_id for n in range(30)]
+    reader = bootstrap(Settings(database_url=database_url))
+    queries = []
+    original = reader.personal_data.db.read
+    reader.personal_data.db.read = lambda *args: queries.append(args) or original(*args)
+    try:
+        openids = {reader.get_member(member).openid for member in members}
+    finally:
+        reader.close()
+    assert openids == {f"o-many-{n}" for n in range(30)}
+    assert len(queries) == 1  # the first miss loaded all thirty keys

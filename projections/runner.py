@@ -104,9 +104,12 @@ class ProjectionRunner:
         total = 0
         with ThreadPoolExecutor(1, thread_name_prefix="projection-reader") as reader:
             while True:
+                before = self.positions()
                 try:
                     read, position, head = self.step(reader)
                 except IntegrityError:
+                    if self.positions() == before:
+                        raise  # nobody moved a view on: a view's own rows collided (a bug)
                     continue  # another runner moved a view on: read the positions again
                 total += read
                 if progress:

@@ -45,6 +45,7 @@ class Turn:
     message: InboundMessage
     member: Member | None
     changed: dict[UUID, Aggregate] = field(default_factory=dict)
+    enrolled: set[UUID] = field(default_factory=set)  # a member made by this push
 
     @property
     def openid(self) -> str:
@@ -67,8 +68,16 @@ class Turn:
     def reply(self, reply: dict[str, Any], source: str, rule_id: UUID | None = None) -> None:
         self.message.answer(reply, source, self.member_id, rule_id, self.now)
 
+    def enrol(self, *aggregates: Aggregate) -> None:
+        self.keep(*aggregates)
+        self.enrolled.update(aggregate.id for aggregate in aggregates)
+
     def aggregates(self) -> list[Aggregate]:
-        return [self.message, *self.changed.values()]
+        """The enrolment first (no event of a member comes before their follow: the views
+        count on it), then the push and everything else it changed."""
+        changed = self.changed.values()
+        enrolment = [a for a in changed if a.id in self.enrolled]
+        return [*enrolment, self.message, *(a for a in changed if a.id not in self.enrolled)]
 
 
 def local_date(moment: datetime | None) -> str:

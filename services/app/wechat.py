@@ -81,7 +81,7 @@ class WeChatUseCases(AnsweringUseCases, InboxUseCases):
         if member is None and self.enrols(inbound):
             # Followed before Lianjie knew them: enrolled in this turn, without attribution.
             turn.member, changed = self.decide_follow(None, inbound.openid, None, now)
-            turn.keep(*changed)
+            turn.enrol(*changed)
         return turn
 
     def defer_wechat_reply(self, message_key: str) -> str:

@@ -143,3 +143,12 @@ def test_openings_of_a_members_links_are_spreading(app, runner, db):
     runner.run_once()
     # spreading: 2 for the share + 1 per opening; self-growth: 5 for following
     assert parts(contribution_ranking(db)[0]) == (5, 0, 0, 5)
+
+
+def test_a_message_from_a_follower_lianjie_never_saw_counts_after_their_follow(app, runner, db):
+    inbound = Inbound("o-stranger", "gh_brand", "text", 1_790_000_000, 99, content="在吗")
+    app.receive_wechat_message(inbound)  # enrols them in the same transaction as the message
+    runner.run_once()
+
+    # interaction: 1 message; self-growth: 5 for following
+    assert parts(contribution_ranking(db)[0]) == (0, 1, 0, 5)

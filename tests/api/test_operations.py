@@ -59,7 +59,9 @@ def test_till_lookups_are_rate_limited_per_address(database_url, tmp_path, app):
 
 
 def test_logins_are_rate_limited_per_address(database_url, tmp_path, app):
-    client = limited_client(database_url, tmp_path, app, rate_limit_ip_burst=3)
+    client = limited_client(
+        database_url, tmp_path, app, rate_limit_ip_burst=3, rate_limit_ip_per_minute=1
+    )
     for _ in range(3):
         wrong = client.post("/api/auth/token", json={"username": "admin", "password": "guess"})
         assert wrong.status_code == 401

@@ -23,6 +23,7 @@ import pytest
 from projections.catalog import all_views
 from projections.runner import ProjectionRunner
 from services.bootstrap import bootstrap
+from services.policies import Policies
 from services.settings import Settings
 from tests.faults.conftest import Deployment
 from tests.faults.load import Load, check_log, set_up_brand
@@ -48,15 +49,19 @@ def kill_at_random(deployed: Deployment, seconds: float, rng: random.Random) -> 
     return kills
 
 
-def settle(runner: ProjectionRunner, quiet_seconds: float = 1.5, timeout: float = 60) -> int:
-    """Wait until the views reach the head of the log and the log stops growing (the
-    policies' rewards come after the follows that caused them); the head."""
+def settle(
+    runner: ProjectionRunner, policies: Policies, quiet_seconds: float = 1.5, timeout: float = 90
+) -> int:
+    """Wait until the policies have handled everything (their reviews and rewards come
+    after the follows that caused them), the views reach the head of the log and the log
+    stops growing; the head."""
     deadline, head, since = time.monotonic() + timeout, -1, time.monotonic()
     while True:
         statuses = runner.status()
         if statuses[0].head != head:
             head, since = statuses[0].head, time.monotonic()
-        if not any(s.lag for s in statuses) and time.monotonic() - since > quiet_seconds:
+        settled = not policies.next_batch() and not any(s.lag for s in statuses)
+        if settled and time.monotonic() - since > quiet_seconds:
             return head
         assert time.monotonic() < deadline, f"never settled: {statuses}"
         time.sleep(0.1)
@@ -78,7 +83,7 @@ def test_processes_killed_at_random_lose_nothing_and_views_equal_a_rebuild(postg
     try:
         in_log = check_log(app, load)
         observer = ProjectionRunner(app, all_views())
-        head = settle(observer)
+        head = settle(observer, Policies(app))
         deployed.stop()
         live = dump(observer)
         rows = sum(map(len, live.values()))

@@ -106,7 +106,7 @@ class ProjectionRunner:
             while True:
                 before = self.positions()
                 try:
-                    read, position, head = self.step(reader)
+                    read, position, head = self.step(reader, before)
                 except IntegrityError:
                     if self.positions() == before:
                         raise  # nobody moved a view on: a view's own rows collided (a bug)
@@ -118,12 +118,15 @@ class ProjectionRunner:
                     self.ahead = None
                     return total
 
-    def step(self, reader: Executor | None = None) -> tuple[int, int, int]:
+    def step(
+        self, reader: Executor | None = None, positions: dict[str, int] | None = None
+    ) -> tuple[int, int, int]:
         """One batch: (notifications read, position reached, head of the log).
 
-        With a `reader`, the next batch is read and decoded on it meanwhile.
+        With a `reader`, the next batch is read and decoded on it meanwhile; `positions`
+        are the views' positions when the caller has just read them.
         """
-        positions = self.positions()
+        positions = positions if positions is not None else self.positions()
         start = min(positions.values())
         head = self.app.recorder.max_notification_id() or 0
         if start >= head:

@@ -95,6 +95,11 @@ class ProjectionRunner:
         found = dict(rows)
         return {name: found.get(name) or 0 for name in names}
 
+    def topic_counts(self) -> dict[str, int]:
+        """How many notifications of each topic the log holds (what each view will read)."""
+        table = self.app.recorder.events_table_name
+        return dict(self.db.read(f"SELECT topic, count(*) FROM {table} GROUP BY topic"))
+
     def status(self) -> list[ViewStatus]:
         head = self.app.recorder.max_notification_id() or 0
         return [ViewStatus(name, pos, head) for name, pos in self.positions().items()]
@@ -197,6 +202,23 @@ class ProjectionRunner:
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         return True
+
+
+def split_by_work(
+    views: Sequence[View], topic_counts: dict[str, int], parts: int
+) -> list[list[View]]:
+    """The views in at most `parts` groups of about equal work (the notifications their
+    topics cover): the biggest first, each to the group with the least so far."""
+    loads, groups = [0] * max(1, parts), [[] for _ in range(max(1, parts))]
+    for view in sorted(views, key=lambda view: -work_of(view, topic_counts)):
+        least = loads.index(min(loads))
+        groups[least].append(view)
+        loads[least] += work_of(view, topic_counts)
+    return [group for group in groups if group]
+
+
+def work_of(view: View, topic_counts: dict[str, int]) -> int:
+    return sum(topic_counts.get(topic, 0) for topic in view.topics)
 
 
 @contextmanager

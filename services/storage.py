@@ -55,9 +55,22 @@ SQLITE_FAULTS = {
 }
 
 
+class StorageFaultRaised(Exception):
+    """A storage fault met elsewhere (another process), raised again here."""
+
+    def __init__(self, fault: StorageFault) -> None:
+        super().__init__(fault)  # (pickled by its args: the fault itself)
+        self.fault = fault
+
+    def __str__(self) -> str:
+        return self.fault.detail
+
+
 def storage_fault(error: BaseException) -> StorageFault | None:
     """What this error says about the store, or None when it is not a storage fault."""
     for cause in causes(error):
+        if isinstance(cause, StorageFaultRaised):
+            return cause.fault
         if isinstance(cause, sqlite3.Error):
             # Extended codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED) name their family first.
             family = "_".join(getattr(cause, "sqlite_errorname", "").split("_")[:2])

@@ -13,7 +13,11 @@ Run from the repository root:
    notification ids) into a fresh PostgreSQL schema with COPY. Without
    --postgres-url, a throwaway server is started with infra/postgres.sh and stopped
    at the end; with it, a fresh schema is created there and dropped at the end.
-2. Rebuilds every view (projections.catalog.all_views) on each store from scratch.
+2. Catches every view up from an empty store (the views' tables made then, indexes
+   and all, as `lianjie project` does on a new deployment or after a long stop), then
+   rebuilds every view (projections.catalog.all_views) on each store from scratch, in
+   --jobs processes (services/replaying.py, what `lianjie rebuild` does; one per core
+   by default), or with --jobs 1 in this process (which --profile needs).
 3. Live lag: runs a follower process on the store while a writer appends a new
    cohort's activity at a steady rate, and polls the views' tracking positions
    every few milliseconds. An event's lag is the time from its commit (the writer's
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -53,6 +58,7 @@ from projections.runner import REBUILD_BATCH_SIZE, ProjectionRunner
 from services.app import Lianjie
 from services.bootstrap import bootstrap
 from services.policies import TRACKING_NAME
+from services.replaying import catch_up_views, rebuild_views
 from services.settings import Settings, pop_query_param
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +86,8 @@ class Result:
     events: int = 0
     rebuild_seconds: float = 0.0
     rebuild_cpu: float = 0.0
+    catch_up_seconds: float = 0.0
+    jobs: int = 1
     handled: int = 0
     live: list[Live] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -87,6 +95,10 @@ class Result:
     @property
     def rebuild_rate(self) -> float:
         return self.events / self.rebuild_seconds if self.rebuild_seconds else 0.0
+
+    @property
+    def catch_up_rate(self) -> float:
+        return self.events / self.catch_up_seconds if self.catch_up_seconds else 0.0
 
 
 def say(text: str) -> None:
@@ -108,7 +120,8 @@ def postgres_base(args: argparse.Namespace) -> Iterator[str | None]:
 
 
 def copy_log(sqlite_path: Path, app: Lianjie, url: str) -> tuple[int, float]:
-    """Copy every stored event, ids included, from a SQLite file into a PostgreSQL app."""
+    """Copy every stored event, ids included, and the members' data keys (without them
+    every sealed field reads as erased) from a SQLite file into a PostgreSQL app."""
     recorder = app.recorder
     schema, table = recorder.datastore.schema, recorder.events_table_name
     target = f'"{schema}"."{table}"'
@@ -125,6 +138,14 @@ def copy_log(sqlite_path: Path, app: Lianjie, url: str) -> tuple[int, float]:
             ):
                 copy.write_row(row)
                 copied += 1
+        keys = f'"{schema}".member_data_keys'
+        with cursor.copy(
+            f"COPY {keys} (key_id, member_id, data_key, created_at) FROM STDIN"
+        ) as copy:
+            for row in source.execute(
+                "SELECT key_id, member_id, data_key, created_at FROM member_data_keys"
+            ):
+                copy.write_row(row)
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{target}', 'notification_id'), "
             f"(SELECT max(notification_id) FROM {target}))"
@@ -159,26 +180,53 @@ def generate(app: Lianjie, shape: Shape) -> LogGenerator:
 # --------------------------------------------------------------------- rebuild
 
 
-def rebuild(app: Lianjie, result: Result, batch_size: int, profile_to: Path | None) -> None:
-    runner = ProjectionRunner(app, all_views(), rebuild_batch_size=batch_size)
+def rebuild(
+    app: Lianjie, url: str, result: Result, args: argparse.Namespace, workdir: Path
+) -> None:
+    """Every view rebuilt: in this process (so it can be profiled), or in `--jobs` processes."""
     result.events = app.recorder.max_notification_id() or 0
-    profiler = None
-    if profile_to is not None:
-        try:
-            from pyinstrument import Profiler
-        except ImportError:
-            result.notes.append("--profile needs pyinstrument (pip install pyinstrument)")
-        else:
-            profiler = Profiler(interval=0.002)
-            profiler.start()
-    started, cpu = time.perf_counter(), time.process_time()
-    result.handled = runner.rebuild()
+    started, cpu = time.perf_counter(), process_and_children_cpu()
+    if args.jobs > 1:
+        done = rebuild_views(Settings(database_url=url), [], args.jobs)
+        result.handled, result.jobs = done.read, len(done.groups)
+    else:
+        runner = ProjectionRunner(app, all_views(), rebuild_batch_size=args.batch_size)
+        profile_to = workdir / f"rebuild-{result.backend}.txt" if args.profile else None
+        with profiled(profile_to, result.notes):
+            result.handled = runner.rebuild()
     result.rebuild_seconds = time.perf_counter() - started
-    result.rebuild_cpu = time.process_time() - cpu
-    if profiler is not None and profile_to is not None:
+    result.rebuild_cpu = process_and_children_cpu() - cpu
+
+
+def process_and_children_cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@contextmanager
+def profiled(profile_to: Path | None, notes: list[str]) -> Iterator[None]:
+    """A pyinstrument profile of the block written to `profile_to`, when given."""
+    if profile_to is None:
+        yield
+        return
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        notes.append("--profile needs pyinstrument (pip install pyinstrument)")
+        yield
+        return
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    try:
+        yield
+    finally:
         profiler.stop()
         profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
-        result.notes.append(f"profile of the rebuild: {profile_to}")
+        notes.append(f"profile of the rebuild: {profile_to}")
 
 
 # -------------------------------------------------------------------- live lag
@@ -368,6 +416,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--batch-size", type=int, default=REBUILD_BATCH_SIZE, help="rebuild batch size"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes rebuilding at once (1: in this process, and --profile works)",
+    )
     parser.add_argument("--chunk", type=int, default=500, help="events per save when generating")
     parser.add_argument("--live-rate", type=float, default=1000.0, help="events/s while live")
     parser.add_argument("--live-seconds", type=float, default=25.0)
@@ -450,9 +504,15 @@ def main(argv: list[str] | None = None) -> int:
 def run_backend(
     app: Lianjie, url: str, result: Result, args: argparse.Namespace, workdir: Path
 ) -> None:
+    say(f"[{result.backend}] catching up from an empty store, as `lianjie project` would …")
+    done = catch_up_views(Settings(database_url=url), args.jobs, threading.Event())
+    result.catch_up_seconds = done.seconds
+    say(
+        f"[{result.backend}] caught up {done.head:,} events in {done.seconds:.1f} s: "
+        f"{result.catch_up_rate:,.0f} events/s"
+    )
     say(f"[{result.backend}] rebuilding every view …")
-    profile = workdir / f"rebuild-{result.backend}.txt" if args.profile else None
-    rebuild(app, result, args.batch_size, profile)
+    rebuild(app, url, result, args, workdir)
     say(
         f"[{result.backend}] rebuilt {result.events:,} events ({result.handled:,} read by views) "
         f"in {result.rebuild_seconds:.1f} s: {result.rebuild_rate:,.0f} events/s"
@@ -477,13 +537,17 @@ def report(summary: dict, results: list[Result], copy_note: str, args: argparse.
     say(f"generation: {summary['rate']:,.0f} events/s into SQLite ({summary['saves']:,} saves)")
     if copy_note:
         say(copy_note)
-    header = f"{'store':<10} {'events':>10} {'rebuild s':>10} {'events/s':>10} {'cpu s':>7}"
+    header = (
+        f"{'store':<10} {'events':>10} {'processes':>9} {'catch-up/s':>10} {'rebuild s':>10} "
+        f"{'events/s':>10} {'cpu s':>7}"
+    )
     say(header)
     say("-" * len(header))
     for r in results:
         say(
-            f"{r.backend:<10} {r.events:>10,} {r.rebuild_seconds:>10.1f} {r.rebuild_rate:>10,.0f} "
-            f"{r.rebuild_cpu:>7.1f}"
+            f"{r.backend:<10} {r.events:>10,} {r.jobs:>9} {r.catch_up_rate:>10,.0f} "
+            f"{r.rebuild_seconds:>10.1f} "
+            f"{r.rebuild_rate:>10,.0f} {r.rebuild_cpu:>7.1f}"
         )
         for note in r.notes:
             say(f"  {r.backend}: {note}")

@@ -231,7 +231,7 @@ def wait_caught_up(app: Lianjie, timeout: float) -> bool:
     return False
 
 
-REPLAYED = re.compile(r"([\d,]+) events for these views in ([\d.]+) s")
+REPLAYED = re.compile(r"to position ([\d,]+) in ([\d.]+) s")
 
 
 def rebuild(env: dict[str, str], logs: Path) -> Row:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from services import bench, demo, projection_commands
+from services import bench, demo, log_sealing, projection_commands
 from services.api import cli as api_commands
 from services.bootstrap import bootstrap
 from services.policies import Policies
@@ -71,6 +71,7 @@ def policies_command(
 projection_commands.register(app)
 api_commands.register(app)
 bench.register(app)
+log_sealing.register(app)
 
 
 @app.command("outbox")

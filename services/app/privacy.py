@@ -20,7 +20,7 @@ import base64
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -42,6 +42,10 @@ KEYS_TABLE = (
     "member_id TEXT NOT NULL, data_key {blob} NOT NULL, created_at TEXT NOT NULL)"
 )
 KEYS_INDEX = "CREATE INDEX IF NOT EXISTS member_data_keys_member ON member_data_keys (member_id)"
+INSERT_KEY = (
+    "INSERT INTO member_data_keys (key_id, member_id, data_key, created_at) VALUES (%s, %s, %s, %s)"
+)
+MEMBERS_PER_QUERY = 1_000
 
 
 class TimedCache:
@@ -97,21 +101,43 @@ class DataKeys:
             [str(member_id)],
         )
         key_id, key = (UUID(rows[0][0]), bytes(rows[0][1])) if rows else self.create(member_id)
-        found = (key_id, AESGCM(key))
-        with self.lock:
-            self.by_member.put(member_id, found)
-            self.by_id.put(found[0], found[1])
-        return found
+        return self.remember(member_id, key_id, key)
 
     def create(self, member_id: UUID) -> tuple[UUID, bytes]:
         key_id, key = uuid4(), AESGCM.generate_key(bit_length=256)
         with self.db.transaction(commit=True) as sql:
-            sql.run(
-                "INSERT INTO member_data_keys (key_id, member_id, data_key, created_at) "
-                "VALUES (%s, %s, %s, %s)",
-                [str(key_id), str(member_id), key, datetime.now(UTC).isoformat()],
-            )
+            sql.run(INSERT_KEY, [str(key_id), str(member_id), key, datetime.now(UTC).isoformat()])
         return key_id, key
+
+    def remember(self, member_id: UUID, key_id: UUID, key: bytes) -> tuple[UUID, AESGCM]:
+        found = (key_id, AESGCM(key))
+        with self.lock:
+            self.by_member.put(member_id, found)
+            self.by_id.put(key_id, found[1])
+        return found
+
+    def prepare(self, member_ids: Iterable[UUID]) -> None:
+        """Have the keys to seal these members' data with at hand, making the missing ones
+        in one transaction: sealing many members' old events at once (`lianjie seal-log`)
+        would otherwise spend its time on a query and a commit per member."""
+        wanted = sorted({str(member_id) for member_id in member_ids})
+        found: dict[str, tuple[UUID, bytes]] = {}
+        for start in range(0, len(wanted), MEMBERS_PER_QUERY):
+            chunk = wanted[start : start + MEMBERS_PER_QUERY]
+            rows = self.db.read(
+                "SELECT member_id, key_id, data_key FROM member_data_keys "
+                f"WHERE member_id IN ({', '.join(['%s'] * len(chunk))}) "
+                "ORDER BY created_at DESC, key_id DESC",
+                chunk,
+            )
+            found |= {member: (UUID(key_id), bytes(key)) for member, key_id, key in rows}
+        made = {m: (uuid4(), AESGCM.generate_key(bit_length=256)) for m in wanted if m not in found}
+        if made:
+            now = datetime.now(UTC).isoformat()
+            with self.db.transaction(commit=True) as sql:
+                sql.run_many(INSERT_KEY, [(str(k), m, key, now) for m, (k, key) in made.items()])
+        for member, (key_id, key) in (found | made).items():
+            self.remember(UUID(member), key_id, key)
 
     def cipher(self, key_id: UUID) -> AESGCM | None:
         """The cipher of the key with this id, or None when the key was erased."""
@@ -173,9 +199,13 @@ class SealingMapper(Mapper):
         declared: PersonalData | None = getattr(type(domain_event), "personal_data", None)
         if declared is None:
             return super().to_stored_event(domain_event)
+        return self.sealed(domain_event, declared.subject(domain_event))
+
+    def sealed(self, domain_event: Any, subject: UUID) -> StoredEvent:
+        """The event stored with its personal fields sealed under this member's key."""
         state = dict(vars(domain_event))
-        personal = {name: state.pop(name) for name in declared.fields}
-        key_id, cipher = self.keys.current(declared.subject(domain_event))
+        personal = {name: state.pop(name) for name in type(domain_event).personal_data.fields}
+        key_id, cipher = self.keys.current(subject)
         nonce = os.urandom(NONCE_BYTES)
         sealed = cipher.encrypt(nonce, self.transcoder.encode(personal), bound(state))
         state[SEALED] = f"{key_id.hex}.{base64.b64encode(nonce + sealed).decode()}"

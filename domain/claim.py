@@ -60,6 +60,13 @@ class Claim(Aggregate):
         self.points = points
         self.reason = reason
 
+    @staticmethod
+    def check_slot(slot: int, limit: int) -> None:
+        if slot > limit:
+            raise ClaimLimitReached(f"at most {limit} claim(s) per member")
+        if slot < 1:
+            raise InvalidInput("claim slots count from 1")
+
     @classmethod
     def make(
         cls,
@@ -73,10 +80,7 @@ class Claim(Aggregate):
         reason: str = "claim",
     ) -> Claim:
         """Claim slot `slot` of at most `limit` for a member."""
-        if slot > limit:
-            raise ClaimLimitReached(f"at most {limit} claim(s) per member")
-        if slot < 1:
-            raise InvalidInput("claim slots count from 1")
+        cls.check_slot(slot, limit)
         return cls._create(
             cls.Made,
             id=cls.id_for(campaign_id, member_id, slot),

@@ -139,6 +139,14 @@ class Member(Aggregate):
         def apply(self, member: Member) -> None:
             member.spent_fen += self.amount_fen
 
+    class CardActivated(Aggregate.Event):
+        """The follower activated their member card; when, nothing personal."""
+
+        at: datetime
+
+        def apply(self, member: Member) -> None:
+            member.card_activated_at = self.at
+
     class Erased(Aggregate.Event):
         """An operator erased the member's personal data (PIPL); who and when, nothing else."""
 
@@ -168,6 +176,7 @@ class Member(Aggregate):
         self.tags: list[str] = []
         self.spent_fen = 0
         self.erased = False
+        self.card_activated_at: datetime | None = None
 
     @classmethod
     def follow(cls, openid: str, attribution: Attribution, now: datetime) -> Member:
@@ -200,9 +209,18 @@ class Member(Aggregate):
 
     def unfollow(self, now: datetime) -> None:
         """Stop following the Official Account."""
+        self.check_following()
+        self.trigger_event(self.Unfollowed, at=now)
+
+    def activate_card(self, now: datetime) -> None:
+        """Activate the member card, once: activating an active card changes nothing."""
+        self.check_following()
+        if self.card_activated_at is None:
+            self.trigger_event(self.CardActivated, at=now)
+
+    def check_following(self) -> None:
         if not self.following:
             raise NotFollowing(f"member {self.id} does not follow")
-        self.trigger_event(self.Unfollowed, at=now)
 
     def erase(self, by: UUID, now: datetime) -> None:
         """Erase the member's personal data: they stop following and read as ERASED;

@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from domain.errors import DomainError, InvalidInput, NotFound
 from domain.ids import derived_id
 from domain.outbound_content import check_content
-from domain.personal import PersonalData, member_field
+from domain.personal import ERASED, PersonalData, member_field
 
 # WeChat de-duplicates a template's client_msg_id for 10 minutes; keep one in hand.
 TEMPLATE_REPLAY_WINDOW = timedelta(minutes=9)
@@ -31,6 +31,7 @@ PERMANENT_ERRCODES = frozenset({40003, 43004, 43019, 40037, 47003, 45002, 45008,
 # The follower is outside the customer-service window: send a template instead, now.
 OUT_OF_WINDOW_ERRCODES = frozenset({45015, 45047})
 OPEN_STATUSES = ("queued", "failed", "unknown")
+RECIPIENT_ERASED = "the follower's personal data was erased"  # why such a message is stopped
 
 
 class OutboundNotFound(NotFound):
@@ -107,7 +108,8 @@ class OutboundMessage(Aggregate):
         return derived_id("outbound", key)
 
     class Queued(Aggregate.Created):
-        personal_data = PersonalData(("key", "openid"), member_field)
+        # the payload too: a reply quotes the follower, a push may name them or their phone
+        personal_data = PersonalData(("key", "openid", "payload"), member_field)
         key: str
         openid: str
         member_id: UUID
@@ -234,12 +236,19 @@ class OutboundMessage(Aggregate):
 
     def check_same(self, openid: str, kind: str, payload: dict[str, Any]) -> None:
         """A repeat of `queue` must ask for the same message, else the key was reused."""
+        if self.recipient_erased:
+            return  # nothing left to compare with: the first message stands
         if (openid.strip(), kind, check_content(kind, payload)) != (
             self.openid,
             self.kind,
             self.payload,
         ):
             raise OutboundKeyReused(f"key {self.key} names another message")
+
+    @property
+    def recipient_erased(self) -> bool:
+        """The follower was erased: the openid, key and content read as ERASED now."""
+        return self.openid == ERASED
 
     @property
     def replaying(self) -> bool:

@@ -2,6 +2,7 @@
 
 from projections.analytics import AnalyticsView
 from projections.audit import AuditView
+from projections.claim_review import ClaimReviewQueue
 from projections.contribution import ContributionView
 from projections.inbox import InboxView
 from projections.leaderboard import ReferralLeaderboardView
@@ -21,6 +22,7 @@ VIEW_CLASSES: list[type[View]] = [
     InboxView,
     AuditView,
     ReferralReviewView,
+    ClaimReviewQueue,
 ]
 
 

@@ -4,28 +4,32 @@ The view keeps whole counters per member; weights come in at query time, so an
 operator can re-weigh the parts without a rebuild. Points per part:
 
 - spreading   = 2 per share made (ShareToken.Shared by the member)
-              + 10 per follower brought (Member.Followed naming them as referrer_id)
+              + 10 per follower brought (Member.Followed naming them as referrer_id;
+                counted as the leaderboard counts it, `projections/referrals.py`: not
+                while the fraud review holds it, nor ever once rejected)
               + 1 per opening of a link they shared (InvitationDevice.Opened)
 - interaction = 3 per claim the member made (Claim.Made with reason "claim")
               + 5 per quiz answer (QaProgress.QuestionAnswered)
               + 1 per message the follower sent (InboundMessage.Received that is not an
-                event push) + 8 per sign-up (no event yet: 0)
+                event push) + 8 per sign-up (Claim.Made on a booking_discount campaign)
 - spending    = 1 per whole ¥1 of all purchases: purchase_fen // 100
               (Member.PurchaseRecorded)
 - self-growth = 5 for following (Member.Followed) + 10 for a completed profile
-              (Member.ProfileCompleted) + 5 for an activated member card (no event yet: 0)
+              (Member.ProfileCompleted) + 5 for an activated member card
+              (Member.CardActivated)
 
 score = w.spreading × spreading + w.interaction × interaction + w.spending × spending
         + w.self_growth × self_growth
 
 Only claims the member made (reason "claim") are interaction: follow gifts and
 referral rewards are claimed on the member's behalf and are paid for elsewhere
-(self-growth, spreading). A refollow adds nothing (first touch only) and a profile
-counts once however often it is completed again. A message counts for the member
-who sent it (`member_id`, kept in clear), also after the member is erased. No event
-records sign-ups or card activations yet: their columns exist and
-stay 0 until those events do. Spending is what was recorded; a refund has no event of
-its own yet, so it does not lower it.
+(self-growth, spreading). A claim on a booking_discount campaign (the playbook's
+"book via WeChat") is a sign-up: 8 instead of a claim's 3; the view keeps each
+campaign's kind, from its Campaign.Created, in a table of its own. A refollow adds
+nothing (first touch only), and a profile and a card count once however often they
+are completed or activated again. A message counts for the member who sent it
+(`member_id`, kept in clear), also after the member is erased. Spending is what was
+recorded; a refund has no event of its own yet, so it does not lower it.
 """
 
 from __future__ import annotations
@@ -35,19 +39,28 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from domain.campaign import Campaign
 from domain.claim import Claim
 from domain.inbound import InboundMessage
 from domain.member import Member
 from domain.qaprogress import QaProgress
 from domain.referral import InvitationDevice, ShareToken
 from projections.invitations import Invitations, invitation_tables
+from projections.referrals import (
+    REVIEW_VERDICTS,
+    CountedReferrals,
+    Referral,
+    Verdict,
+    held_table,
+)
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
 MEMBER_CLAIM = "claim"  # Claim.Made.reason when the member claimed it themself
+SIGN_UP_KIND = "booking_discount"  # a claim on such a campaign is a sign-up (a booking)
 COUNTERS = (
     "followed", "shares", "referrals", "opens", "claims", "answers", "messages", "purchase_fen",
-    "profiles",
+    "profiles", "signups", "cards",
 )  # fmt: skip
 EVENT_PUSH = "event"  # InboundMessage.Received.msg_type of a push (subscribe, scan, click…)
 ADD_UP = ", ".join(f"{c} = contribution_members.{c} + excluded.{c}" for c in COUNTERS)
@@ -87,7 +100,9 @@ class ContributionView(View):
             "cards BIGINT NOT NULL DEFAULT 0"
         ),
         "contribution_quizzes": "progress_id TEXT PRIMARY KEY, member_id TEXT NOT NULL",
+        "contribution_campaigns": "campaign_id TEXT PRIMARY KEY, kind TEXT NOT NULL",
         **invitation_tables("contribution"),
+        **held_table("contribution_referrals_held"),
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS contribution_members_store ON contribution_members (store_id)"
@@ -95,8 +110,10 @@ class ContributionView(View):
 
     def __init__(self) -> None:
         self.joined: dict[str, tuple[str, str | None, str]] = {}  # this batch's new members
-        self.quiz_taker: dict[str, str] = {}  # quiz progress -> member (never changes)
+        self.quiz_taker: dict[str, str | None] = {}  # quiz progress -> member (never changes)
+        self.campaign_kind: dict[str, str | None] = {}  # campaign -> kind (never changes)
         self.invitations = Invitations("contribution")
+        self.referrals = CountedReferrals("contribution_referrals_held", self.count_referral)
 
     def handle(self, events: Iterable[tuple[str, Any]], batch: Batch) -> None:
         self.joined = {}
@@ -117,8 +134,14 @@ class ContributionView(View):
         store = str(event.store_id) if event.store_id else None
         self.joined[member] = (member, store, iso(event.at))
         self.count(batch, event.originator_id, "followed")  # once: a refollow adds nothing
-        if event.referrer_id:
-            self.count(batch, event.referrer_id, "referrals")
+        self.referrals.followed(event, batch)
+
+    @handles(*REVIEW_VERDICTS)
+    def referral_reviewed(self, verdict: Verdict, batch: Batch) -> None:
+        self.referrals.reviewed(verdict, batch)
+
+    def count_referral(self, referral: Referral, delta: int, batch: Batch) -> None:
+        self.count(batch, referral.referrer_id, "referrals", delta)
 
     @handles(ShareToken.Shared)
     def shared(self, event: ShareToken.Shared, batch: Batch) -> None:
@@ -135,10 +158,26 @@ class ContributionView(View):
         if invitation:
             self.count(batch, invitation[0], "opens")
 
+    @handles(Campaign.Created)
+    def campaign_created(self, event: Campaign.Created, batch: Batch) -> None:
+        campaign = str(event.originator_id)
+        self.campaign_kind[campaign] = event.kind
+        batch.run(
+            "INSERT INTO contribution_campaigns (campaign_id, kind) VALUES (%s, %s)",
+            campaign,
+            event.kind,
+        )
+
     @handles(Claim.Made)
     def claimed(self, event: Claim.Made, batch: Batch) -> None:
         if event.reason == MEMBER_CLAIM:
-            self.count(batch, event.member_id, "claims")
+            kind = remembered(
+                self.campaign_kind,
+                str(event.campaign_id),
+                "SELECT kind FROM contribution_campaigns WHERE campaign_id = %s",
+                batch,
+            )
+            self.count(batch, event.member_id, "signups" if kind == SIGN_UP_KIND else "claims")
 
     @handles(Member.PurchaseRecorded)
     def purchased(self, event: Member.PurchaseRecorded, batch: Batch) -> None:
@@ -147,6 +186,10 @@ class ContributionView(View):
     @handles(Member.ProfileCompleted)
     def profile_completed(self, event: Member.ProfileCompleted, batch: Batch) -> None:
         self.count(batch, event.originator_id, "profiles")
+
+    @handles(Member.CardActivated)
+    def card_activated(self, event: Member.CardActivated, batch: Batch) -> None:
+        self.count(batch, event.originator_id, "cards")
 
     @handles(QaProgress.Begun)
     def quiz_begun(self, event: QaProgress.Begun, batch: Batch) -> None:
@@ -160,7 +203,12 @@ class ContributionView(View):
 
     @handles(QaProgress.QuestionAnswered)
     def question_answered(self, event: QaProgress.QuestionAnswered, batch: Batch) -> None:
-        member = self.quiz_member(str(event.originator_id), batch)
+        member = remembered(
+            self.quiz_taker,
+            str(event.originator_id),
+            "SELECT member_id FROM contribution_quizzes WHERE progress_id = %s",
+            batch,
+        )
         if member:
             self.count(batch, member, "answers")
 
@@ -170,13 +218,13 @@ class ContributionView(View):
         if sent:  # member_id stays in clear: an erased member's messages still count
             self.count(batch, event.member_id, "messages")
 
-    def quiz_member(self, progress: str, batch: Batch) -> str | None:
-        """Who takes this quiz: from memory, else one lookup."""
-        if progress not in self.quiz_taker:
-            self.quiz_taker[progress] = batch.sql.value(
-                "SELECT member_id FROM contribution_quizzes WHERE progress_id = %s", [progress]
-            )
-        return self.quiz_taker[progress]
+
+def remembered(memory: dict[str, str | None], key: str, query: str, batch: Batch) -> str | None:
+    """A fact that never changes (who takes a quiz, a campaign's kind): from memory, else
+    one lookup in the view's own table (`query` takes the key)."""
+    if key not in memory:
+        memory[key] = batch.sql.value(query, [key])
+    return memory[key]
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 per store (the referrer's first-touch store) and per campaign; ties go to whoever
 referred first.
 
-A referral counts from its follow. One the fraud review flags is taken off while it is
-held and put back if an operator approves it; refused ones (self-referral, cycles,
-re-follows) never count, and capped ones count (the friend came; the reward was capped).
+Which referrals count is decided in `projections/referrals.py`, as for the wallet and
+the contribution score: from the follow; one the fraud review flags is off while it is
+held and back if an operator approves it; refused ones never count, capped ones do.
 """
 
 from __future__ import annotations
@@ -14,8 +14,14 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.member import Member
-from domain.review import ReferralReview
-from projections.sql import SHANGHAI, Database, iso
+from projections.referrals import (
+    REVIEW_VERDICTS,
+    CountedReferrals,
+    Referral,
+    Verdict,
+    held_table,
+)
+from projections.sql import SHANGHAI, Database
 from projections.view import Batch, View, handles
 
 PERIODS = ("all", "day", "week", "month")
@@ -53,10 +59,7 @@ class ReferralLeaderboardView(View):
             "PRIMARY KEY (period, period_key, scope, scope_id, member_id)"
         ),
         "referral_members": "member_id TEXT PRIMARY KEY, store_id TEXT",
-        "referral_held": (
-            "review_id TEXT PRIMARY KEY, referrer_id TEXT NOT NULL, campaign_id TEXT, "
-            "followed_at TEXT NOT NULL"
-        ),
+        **held_table("referral_held"),
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS referral_counts_rank ON referral_counts "
@@ -65,7 +68,7 @@ class ReferralLeaderboardView(View):
 
     def __init__(self) -> None:
         self.home_store: dict[str, str | None] = {}  # first touch never changes
-        self.held: dict[str, tuple[str, str | None, str]] = {}  # flagged in this process
+        self.referrals = CountedReferrals("referral_held", self.count_referral)
 
     @handles(Member.Followed)
     def followed(self, event: Member.Followed, batch: Batch) -> None:
@@ -77,42 +80,14 @@ class ReferralLeaderboardView(View):
             member_id,
             store_id,
         )
-        if event.referrer_id:
-            campaign_id = str(event.campaign_id) if event.campaign_id else None
-            self.count_referral(str(event.referrer_id), campaign_id, iso(event.at), 1, batch)
+        self.referrals.followed(event, batch)
 
-    @handles(ReferralReview.Flagged)
-    def flagged(self, event: ReferralReview.Flagged, batch: Batch) -> None:
-        held = (
-            str(event.referrer_id),
-            str(event.campaign_id) if event.campaign_id else None,
-            iso(event.followed_at),
-        )
-        self.held[str(event.originator_id)] = held
-        batch.run(
-            "INSERT INTO referral_held (review_id, referrer_id, campaign_id, followed_at) "
-            "VALUES (%s, %s, %s, %s)",
-            str(event.originator_id),
-            *held,
-        )
-        self.count_referral(*held, -1, batch)
+    @handles(*REVIEW_VERDICTS)
+    def reviewed(self, verdict: Verdict, batch: Batch) -> None:
+        self.referrals.reviewed(verdict, batch)
 
-    @handles(ReferralReview.Approved)
-    def approved(self, event: ReferralReview.Approved, batch: Batch) -> None:
-        review_id = str(event.originator_id)
-        held = (
-            self.held.pop(review_id, None)
-            or batch.sql.rows(
-                "SELECT referrer_id, campaign_id, followed_at FROM referral_held "
-                "WHERE review_id = %s",
-                [review_id],
-            )[0]
-        )
-        self.count_referral(*held, 1, batch)
-
-    def count_referral(
-        self, referrer: str, campaign_id: str | None, at: str, delta: int, batch: Batch
-    ) -> None:
+    def count_referral(self, referral: Referral, delta: int, batch: Batch) -> None:
+        referrer, campaign_id, at = referral
         scopes = [("all", "")]
         if store := self.store_of(referrer, batch):
             scopes.append(("store", store))

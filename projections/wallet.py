@@ -1,4 +1,5 @@
-"""Storefront / wallet: per member, points (and what expires soon), coupons, tags, referrals."""
+"""Storefront / wallet: per member, points (and what expires soon), coupons, tags, referrals,
+and when the member card was activated."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from domain.member import Member
 from domain.personal import ERASED
 from domain.points import PointsAccount
 from projections.redemption import coupon_state, insert_issued, issued_values
+from projections.referrals import (
+    REVIEW_VERDICTS,
+    CountedReferrals,
+    Referral,
+    Verdict,
+    held_table,
+)
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
@@ -29,6 +37,8 @@ class WalletView(View):
             "account_id TEXT UNIQUE"
         ),
         "wallet_tags": "member_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (member_id, tag)",
+        **held_table("wallet_referrals_held"),
+        "wallet_cards": "member_id TEXT PRIMARY KEY, activated_at TEXT NOT NULL",
         "wallet_coupons": (
             "coupon_id TEXT PRIMARY KEY, code TEXT NOT NULL, member_id TEXT NOT NULL, "
             "campaign_id TEXT NOT NULL, title TEXT NOT NULL, value_fen BIGINT NOT NULL, "
@@ -41,6 +51,9 @@ class WalletView(View):
         ),
     }
     indexes = ["CREATE INDEX IF NOT EXISTS wallet_coupons_member ON wallet_coupons (member_id)"]
+
+    def __init__(self) -> None:
+        self.referrals = CountedReferrals("wallet_referrals_held", self.count_referral)
 
     @handles(Member.Followed)
     def followed(self, event: Member.Followed, batch: Batch) -> None:
@@ -56,11 +69,19 @@ class WalletView(View):
             # the member's points account: derived from the member, known before it opens
             str(PointsAccount.id_for(event.originator_id)),
         )
-        if event.referrer_id:
-            batch.run(
-                "UPDATE wallet_members SET referrals = referrals + 1 WHERE member_id = %s",
-                str(event.referrer_id),
-            )
+        self.referrals.followed(event, batch)
+
+    @handles(*REVIEW_VERDICTS)
+    def reviewed(self, verdict: Verdict, batch: Batch) -> None:
+        self.referrals.reviewed(verdict, batch)
+
+    @staticmethod
+    def count_referral(referral: Referral, delta: int, batch: Batch) -> None:
+        batch.run(
+            "UPDATE wallet_members SET referrals = referrals + %s WHERE member_id = %s",
+            delta,
+            referral.referrer_id,
+        )
 
     @handles(Member.Unfollowed, Member.Refollowed)
     def following_changed(self, event: Member.Event, batch: Batch) -> None:
@@ -100,6 +121,14 @@ class WalletView(View):
             "DELETE FROM wallet_tags WHERE member_id = %s AND tag = %s",
             str(event.originator_id),
             event.tag,
+        )
+
+    @handles(Member.CardActivated)
+    def card_activated(self, event: Member.CardActivated, batch: Batch) -> None:
+        batch.run(
+            "INSERT INTO wallet_cards (member_id, activated_at) VALUES (%s, %s)",
+            str(event.originator_id),
+            iso(event.at),
         )
 
     @handles(PointsAccount.Earned)
@@ -187,6 +216,7 @@ class Wallet:
     tags: list[str]
     referrals: int
     coupons: list[WalletCoupon]
+    card_activated_at: datetime | None
 
 
 def wallet(db: Database, member_id: UUID, now: datetime, store_id: UUID | None = None):
@@ -210,6 +240,7 @@ def wallet(db: Database, member_id: UUID, now: datetime, store_id: UUID | None =
         tags=member_tags(db, member_id),
         referrals=referrals,
         coupons=member_coupons(db, member_id, now, store_id),
+        card_activated_at=card_activated_at(db, member_id),
     )
 
 
@@ -218,6 +249,11 @@ def member_tags(db: Database, member_id: UUID) -> list[str]:
         "SELECT tag FROM wallet_tags WHERE member_id = %s ORDER BY tag", [str(member_id)]
     )
     return [tag for (tag,) in rows]
+
+
+def card_activated_at(db: Database, member_id: UUID) -> datetime | None:
+    rows = db.read("SELECT activated_at FROM wallet_cards WHERE member_id = %s", [str(member_id)])
+    return datetime.fromisoformat(rows[0][0]) if rows else None
 
 
 def expiring_soon(db: Database, account: str | None, now: datetime) -> int:

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     referral_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     referral_burst: int = Field(10, ge=2)
     referral_device_opens: int = Field(3, ge=2)
+    # Claim fraud (domain/claim_review.py): members one device may claim a campaign for
+    # through the follower API before a further member's claim is held (0: no limit).
+    claim_device_members: int = Field(2, ge=0)
 
     # Read models in the API process: run their worker on a thread (demo, tests, one box)
     # instead of a separate `lianjie project`; how long a read waits for a client's write.
@@ -148,6 +151,7 @@ class Settings(BaseSettings):
                 burst=self.referral_burst,
                 device_opens=self.referral_device_opens,
             ),
+            claim_device_members=self.claim_device_members,
         )
 
     def admin_credentials(self) -> tuple[str, str] | None:

@@ -119,6 +119,8 @@ def environment(options: Options) -> Iterator[tuple[dict[str, str], Settings]]:
             "LIANJIE_RATE_LIMITS": "off",
             "LIANJIE_CARD_SECRET": secrets.token_hex(16),
             "LIANJIE_COALESCE_WRITES": "true",
+            # One load generator plays every follower's phone: no claim is held by device.
+            "LIANJIE_CLAIM_DEVICE_MEMBERS": "0",
         }
         yield env, Settings(**{k.removeprefix("LIANJIE_").lower(): v for k, v in env.items()})
 

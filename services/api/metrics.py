@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -13,6 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain.errors import DomainError
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+@dataclass
+class Outcome:
+    """The label a block that succeeded is counted under."""
+
+    label: str
 
 
 class Metrics:
@@ -43,20 +51,22 @@ class Metrics:
         )
         self.claims = Counter(
             "lianjie_claims",
-            "Campaign claims by followers, by outcome (issued or the error slug).",
+            "Campaign claims by followers, by outcome (issued, held or the error slug).",
             ["outcome"],
             registry=self.registry,
         )
 
     @contextmanager
-    def outcome(self, counter: Counter, success: str) -> Iterator[None]:
-        """Count the block's outcome: `success`, or the slug of the domain error it raised."""
+    def outcome(self, counter: Counter, success: str) -> Iterator[Outcome]:
+        """Count the block's outcome: `success` (or the label the block sets instead), or
+        the slug of the domain error it raised."""
+        counted = Outcome(success)
         try:
-            yield
+            yield counted
         except DomainError as refused:
             counter.labels(refused.slug).inc()
             raise
-        counter.labels(success).inc()
+        counter.labels(counted.label).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.campaign import Campaign, CampaignNotFound, CampaignTerms
 from domain.claim import CampaignOutOfStock, Claim
+from domain.claim_review import ClaimDevice, ClaimReview
 from domain.codes import new_coupon_code
 from domain.coupon import Coupon
 from domain.member import NotFollowing
@@ -40,9 +42,10 @@ class CampaignView:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """What a claim gave: a coupon (code, title, valid_until) or points."""
+    """What a claim gave: a coupon (code, title, valid_until) or points; or, held for
+    review (status "held"), nothing yet and the review's id."""
 
-    claim_id: UUID
+    claim_id: UUID | None
     campaign_id: UUID
     member_id: UUID
     code: str | None
@@ -50,6 +53,21 @@ class ClaimResult:
     status: str
     valid_until: datetime | None
     points: int
+    review_id: UUID | None = None  # absent from answers recorded before claims were held
+
+
+def held_result(review: ClaimReview) -> ClaimResult:
+    return ClaimResult(
+        claim_id=None,
+        campaign_id=review.campaign_id,
+        member_id=review.member_id,
+        code=None,
+        title=None,
+        status="held",
+        valid_until=None,
+        points=0,
+        review_id=review.id,
+    )
 
 
 def campaign_view(campaign: Campaign) -> CampaignView:
@@ -122,19 +140,24 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
         member_id: UUID,
         idempotency_key: str | None = None,
         reason: str = "claim",
+        device: str | None = None,
     ) -> ClaimResult:
-        """Claim a campaign's reward for a member: stock, window and per-member limit hold."""
+        """Claim a campaign's reward for a member: stock, window and per-member limit hold.
+        A claim from a `device` that claimed the campaign for other members is held."""
+        reads = [campaign_id, member_id, Claim.id_for(campaign_id, member_id, 1)]
+        if device is not None:
+            reads.append(ClaimDevice.id_for(campaign_id, device))
         return self.once(
             f"claim:{campaign_id}:{member_id}",
             idempotency_key,
             ClaimResult,
-            lambda: self.decide_claim(campaign_id, member_id, reason),
+            lambda: self.decide_claim(campaign_id, member_id, reason, device),
             coalesce=True,
-            reads=[campaign_id, member_id, Claim.id_for(campaign_id, member_id, 1)],
+            reads=reads,
         )
 
     def decide_claim(
-        self, campaign_id: UUID, member_id: UUID, reason: str
+        self, campaign_id: UUID, member_id: UUID, reason: str, device: str | None = None
     ) -> tuple[ClaimResult, list[Aggregate]]:
         now = self.now()
         campaign = self.campaign(campaign_id)
@@ -145,6 +168,12 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
         slot = self.free_claim_slot(campaign, member_id)
         claim_id = Claim.id_for(campaign_id, member_id, slot)
         changed: list[Aggregate] = []
+        if device is not None:
+            claimed_from = self.claim_device(campaign_id, device)
+            if claimed_from.holds(member_id, self.rules.claim_device_members):
+                return self.hold_claim(campaign, member_id, slot, claimed_from, now)
+            claimed_from.record(member_id)
+            changed.append(claimed_from)
         if terms.stock:
             changed.append(self.reserve_unit(campaign, claim_id))
         coupon = self.coupon_reward(campaign, member_id, now)
@@ -172,6 +201,27 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
             points=terms.reward.points,
         )
         return result, [claim, *changed]
+
+    def claim_device(self, campaign_id: UUID, device: str) -> ClaimDevice:
+        """Whom this device claimed the campaign for (nobody yet: a fresh record)."""
+        try:
+            return self.get_aggregate(ClaimDevice.id_for(campaign_id, device))
+        except AggregateNotFoundError:
+            return ClaimDevice.start(campaign_id, device)
+
+    def hold_claim(
+        self, campaign: Campaign, member_id: UUID, slot: int, device: ClaimDevice, now: datetime
+    ) -> tuple[ClaimResult, list[Aggregate]]:
+        """Hold the member's claim for review, once: holding it again finds the review."""
+        Claim.check_slot(slot, campaign.terms.per_member_limit)
+        review_id = ClaimReview.id_for(campaign.id, member_id, slot)
+        try:
+            review: ClaimReview = self.get_aggregate(review_id)
+        except AggregateNotFoundError:
+            review = ClaimReview.hold(campaign.id, member_id, slot, device, now)
+            return held_result(review), [review]
+        review.check_still_held()
+        return held_result(review), []
 
     def coupon_reward(self, campaign: Campaign, member_id: UUID, now: datetime) -> Coupon | None:
         """The coupon a claim issues, when the campaign's reward is one."""

@@ -141,6 +141,12 @@ class MemberUseCases(ReferralUseCases, PersonalDataProtection):
         """Record a member's region and optional phone."""
         self.update(lambda: self.member(member_id), lambda m: m.complete_profile(region, phone))
 
+    def activate_card(self, member_id: UUID) -> datetime:
+        """Activate a follower's member card (once); when it was activated."""
+        now = self.now()
+        member = self.update(lambda: self.member(member_id), lambda m: m.activate_card(now))
+        return member.card_activated_at
+
     def tag_member(self, member_id: UUID, tag: str) -> None:
         """Add a segmentation tag."""
         self.update(lambda: self.member(member_id), lambda m: m.tag(tag))

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.member import Member
+from domain.member import Member, MemberNotFound
 from domain.outbound_content import Template, template_for
-from domain.outbox import OutboundMessage, OutboundNotFound, RetryPolicy
+from domain.outbox import RECIPIENT_ERASED, OutboundMessage, OutboundNotFound, RetryPolicy
 from domain.push import Push
 from services.app.base import AppBase
 
@@ -123,8 +123,8 @@ class OutboxUseCases(AppBase):
 
         def attempt() -> SendOrder | None:
             message = self.outbound(message_id)
-            if message.push_id and self.push_cancelled(message.push_id):
-                message.cancel("the push was cancelled", now)
+            if withheld := self.withheld_because(message):
+                message.cancel(withheld, now)
                 self.save(message)
                 return None
             template = template_for(message.kind, message.payload, notice_template_id)
@@ -194,6 +194,21 @@ class OutboxUseCases(AppBase):
 
     def outbound_by_key(self, key: str) -> OutboundMessage:
         return self.outbound(OutboundMessage.id_for(key.strip()))
+
+    def withheld_because(self, message: OutboundMessage) -> str | None:
+        """Why a due message must not go any more, if it must not."""
+        if message.push_id and self.push_cancelled(message.push_id):
+            return "the push was cancelled"
+        if message.recipient_erased or self.member_erased(message.member_id):
+            return RECIPIENT_ERASED
+        return None
+
+    def member_erased(self, member_id: UUID) -> bool:
+        """Erased, as the member aggregate says at once (other processes' key caches lag)."""
+        try:
+            return self.load(Member, member_id, MemberNotFound).erased
+        except MemberNotFound:  # a message may be queued for an openid that never followed
+            return False
 
     def push_cancelled(self, push_id: UUID) -> bool:
         push = self.repository.get(push_id)

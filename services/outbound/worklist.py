@@ -22,6 +22,7 @@ from domain.inbound import InboundMessage
 from domain.member import Member
 from domain.outbound_content import opens_service_window
 from domain.outbox import OutboundMessage
+from domain.personal import ERASED
 from domain.push import Push
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
@@ -53,6 +54,7 @@ class OutboxView(View):
     indexes: ClassVar[list[str]] = [
         "CREATE INDEX IF NOT EXISTS outbox_messages_due ON outbox_messages (status, due_at)",
         "CREATE INDEX IF NOT EXISTS outbox_messages_push ON outbox_messages (push_id, status)",
+        "CREATE INDEX IF NOT EXISTS outbox_messages_member ON outbox_messages (member_id)",
     ]
 
     @handles(OutboundMessage.Queued)
@@ -132,6 +134,15 @@ class OutboxView(View):
         batch.run(
             "UPDATE outbox_pushes SET status = %s WHERE push_id = %s",
             status,
+            str(event.originator_id),
+        )
+
+    @handles(Member.Erased)
+    def erased(self, event: Member.Erased, batch: Batch) -> None:
+        """The keys of the member's messages read as erased from now on, as in a rebuild."""
+        batch.run(
+            "UPDATE outbox_messages SET msg_key = %s WHERE member_id = %s",
+            ERASED,
             str(event.originator_id),
         )
 

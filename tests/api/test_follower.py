@@ -84,3 +84,16 @@ def test_a_share_without_a_campaign(client, follower):
     assert response.status_code == 201 and response.json()["token"]
     wrong = client.post("/api/me/shares", json={"campaign_id": "soon"}, headers=follower.headers)
     assert_problem(wrong, 422, "invalid-request")
+
+
+def test_a_follower_activates_their_member_card_once(client, app, follower, clock):
+    first = client.post("/api/me/card/activate", headers=follower.headers)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"activated_at": "2026-11-11T10:00:00Z"}
+    clock.advance(minutes=5)
+    again = client.post("/api/me/card/activate", headers=follower.headers)
+    assert (again.status_code, again.json()) == (200, first.json())
+
+    app.unfollow(follower.openid)
+    gone = client.post("/api/me/card/activate", headers=follower.headers)
+    assert_problem(gone, 409, "not-following")

@@ -75,3 +75,12 @@ def test_leaderboard_filters_are_checked(client, operator, store):
 def test_followers_cannot_read_the_leaderboard(client, follower):
     response = client.get("/api/leaderboards/referrals", headers=follower.headers)
     assert_problem(response, 403, "forbidden")
+
+
+def test_the_wallet_shows_the_card_activated_when_read_after_activating(client, app, follower):
+    followed = {"Lianjie-After": str(app.last_position())}
+    before = client.get("/api/me/wallet", headers=follower.headers | followed).json()
+    assert before["card_activated_at"] is None
+    activated = client.post("/api/me/card/activate", headers=follower.headers)
+    seen = client.get("/api/me/wallet", headers=follower.headers | after(activated)).json()
+    assert seen["card_activated_at"] == activated.json()["activated_at"]

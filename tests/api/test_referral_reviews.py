@@ -33,6 +33,16 @@ def board(client, operator) -> list:
     return client.get("/api/leaderboards/referrals", headers=operator).json()["entries"]
 
 
+def counted(client, operator, follower) -> tuple[int, int]:
+    """The follower's referrals in their wallet, and the spreading part of their score."""
+    mine = client.get("/api/me/wallet", headers=follower.headers).json()["referrals"]
+    ranking = client.get("/api/leaderboards/contribution?limit=200", headers=operator).json()
+    (spreading,) = [
+        e["spreading"] for e in ranking["entries"] if e["member_id"] == str(follower.member_id)
+    ]
+    return mine, spreading
+
+
 def the_queue(client, operator, status="flagged") -> dict:
     response = client.get(REVIEWS, params={"status": status}, headers=operator)
     assert response.status_code == 200, response.text
@@ -60,6 +70,7 @@ def test_the_sharers_own_phone_opening_the_link_holds_the_follow_until_approved(
     )
     assert app.get_points(follower.member_id).balance == 0
     assert board(client, operator) == []  # held referrals are off the board
+    assert counted(client, operator, follower) == (0, 2 + 1)  # a share and an opening
 
     approved = client.post(
         f"{REVIEWS}/{held['id']}/approve", json={"note": "本人确认"}, headers=operator
@@ -72,6 +83,7 @@ def test_the_sharers_own_phone_opening_the_link_holds_the_follow_until_approved(
     settle(app)
     assert app.get_points(follower.member_id).balance == 50
     assert [e["referrals"] for e in board(client, operator)] == [1]
+    assert counted(client, operator, follower) == (1, 2 + 1 + 10)
     assert [r["id"] for r in the_queue(client, operator, "approved")["items"]] == [held["id"]]
 
 
@@ -93,6 +105,7 @@ def test_one_device_opening_a_link_again_and_again_is_held_and_a_rejection_pays_
     settle(app)
     assert app.get_points(follower.member_id).balance == 0
     assert board(client, operator) == []
+    assert counted(client, operator, follower) == (0, 2 + 3)  # a share and three openings
     assert the_queue(client, operator)["items"] == []
     assert the_queue(client, operator, "rejected")["items"][0]["note"] == "同一设备"
 

@@ -38,6 +38,8 @@ def test_sealed_fields_round_trip_and_never_reach_the_log_in_clear(app):
     )
     received = InboundMessage.receive(inbound, app.now())
     app.save(received)
+    reply = {"content": "王女士，您的取货码是 8812"}
+    app.queue_outbound("o-secret-openid", "text", reply, "reply:o-secret-openid:7")
 
     (event,) = app.repository.event_store.get(received.id)
     assert (event.openid, event.content, event.fields) == (
@@ -46,8 +48,9 @@ def test_sealed_fields_round_trip_and_never_reach_the_log_in_clear(app):
         {"FromUserName": "o-secret-openid"},
     )
     assert app.get_member(member).phone == PHONE
+    assert app.outbound_by_key("reply:o-secret-openid:7").payload == reply
     raw = b"".join(stored_states(app))
-    for secret in ("o-secret-openid", PHONE, "幸福路"):
+    for secret in ("o-secret-openid", PHONE, "幸福路", "王女士", "取货码"):
         assert secret.encode() not in raw and secret.encode("unicode_escape") not in raw
 
 

@@ -1,5 +1,6 @@
-"""The follower's wallet in Chromium, phone-sized: a live member card the till accepts,
-claiming a coupon and a gift for points, invitations, and a page under 200 KB."""
+"""The follower's wallet in Chromium, phone-sized: a live member card the till accepts
+and its activation, claiming a coupon and a gift for points, invitations, and a page
+under 200 KB."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def test_follower_claims_a_coupon_and_sees_it_appear(site: Site, new_page):
     payload = page.locator("#card-payload").text_content()
     scanned = till_scan(site, payload)  # the card on the phone is one the till accepts
     assert scanned["member"]["id"] == str(alice)
+    page.get_by_role("button", name="激活会员卡").click()
+    expect(page.locator("#card-activated")).to_have_text(re.compile(r"^会员卡已激活 · 20\d\d-"))
+    expect(page.get_by_role("button", name="激活会员卡")).to_be_hidden()
 
     coupons = page.locator("#coupon-list > li")
     expect(coupons).to_have_text(["暂无优惠券"])
@@ -58,6 +62,7 @@ def test_follower_claims_a_coupon_and_sees_it_appear(site: Site, new_page):
     expect(page.locator("#toast")).to_contain_text("领取成功")
     expect(coupons.filter(has_text="¥10 立减券")).to_have_count(1)
     expect(page.get_by_role("button", name="领取：到店立减10元")).to_be_disabled()
+    expect(page.locator("#card-activated")).to_be_visible()  # the wallet, read again, says so
 
     page.get_by_role("button", name="兑换：积分换咖啡").click()  # costs 100 points
     expect(coupons.filter(has_text="咖啡兑换券")).to_have_count(1)

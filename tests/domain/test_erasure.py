@@ -18,7 +18,7 @@ from tests.domain.gwt import NOW, given, then, when
 from tests.domain.test_member import LATER, OPENID, followed
 
 OPERATOR = uuid4()
-PERSONAL_NAMES = {"openid", "phone", "content", "text", "fields", "label", "latitude"}
+PERSONAL_NAMES = {"openid", "phone", "content", "text", "fields", "label", "latitude", "payload"}
 PROFILE = (Member.ProfileCompleted, {"region": "合肥", "phone": "13800138000"})
 ERASED_FACT = (Member.Erased, {"by": OPERATOR, "at": NOW})
 # the correction's text is the operator's, the same for every follower it goes to

@@ -198,3 +198,25 @@ def test_a_phone_in_full_width_digits_is_refused():
     then_error(
         member, lambda m: m.complete_profile("河北", "１３８００１３８０００"), InvalidProfile
     )
+
+
+def card_activated(at=NOW):
+    return (Member.CardActivated, {"at": at})
+
+
+def test_a_follower_activates_their_member_card():
+    member = given(Member, followed())
+    then(when(member, lambda m: m.activate_card(LATER)), (Member.CardActivated, {"at": LATER}))
+    assert member.card_activated_at == LATER
+
+
+def test_activating_an_active_card_changes_nothing():
+    member = given(Member, followed(), card_activated())
+    then(when(member, lambda m: m.activate_card(LATER)))
+    assert member.card_activated_at == NOW
+
+
+@pytest.mark.parametrize("gone", [unfollowed(), (Member.Erased, {"by": uuid4(), "at": NOW})])
+def test_only_a_follower_activates_a_card(gone):
+    member = given(Member, followed(), gone)
+    then_error(member, lambda m: m.activate_card(LATER), NotFollowing)

@@ -14,6 +14,7 @@ from domain.outbox import (
     OutboundSettled,
     RetryPolicy,
 )
+from domain.personal import ERASED
 from tests.domain.gwt import NOW, given, then, then_error, when
 
 KEY = "reply:conversation-1:1"
@@ -77,6 +78,13 @@ def test_the_same_key_for_other_content_is_a_reused_key():
     with pytest.raises(OutboundKeyReused):
         message(queued()).check_same("o-1", "text", {"content": "另一条"})
     message(queued()).check_same("o-1", "text", {"content": "您好"})
+
+
+def test_a_message_read_after_its_follower_was_erased_knows_it_and_stands_as_queued():
+    read_back = {**queued()[1], "key": ERASED, "openid": ERASED, "payload": ERASED}
+    erased = message((OutboundMessage.Queued, read_back))
+    assert erased.recipient_erased and not message(queued()).recipient_erased
+    erased.check_same("o-1", "text", {"content": "您好"})  # nothing left to compare: no error
 
 
 def test_inside_the_window_a_text_goes_as_a_customer_service_message():

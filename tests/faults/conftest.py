@@ -29,6 +29,7 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
         "LIANJIE_DEV_LOGIN": "1",
         "LIANJIE_CARD_SECRET": "fault-tests-card-secret",
         "LIANJIE_RATE_LIMITS": "off",
+        "LIANJIE_CLAIM_DEVICE_MEMBERS": "0",  # one load generator plays every phone
         "LIANJIE_PASSWORD_HASH_MEMORY_KIB": "8",
         "LIANJIE_PASSWORD_HASH_ITERATIONS": "1",
         "LIANJIE_VAR_DIR": str(var_dir),

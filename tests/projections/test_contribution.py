@@ -152,3 +152,32 @@ def test_a_message_from_a_follower_lianjie_never_saw_counts_after_their_follow(a
 
     # interaction: 1 message; self-growth: 5 for following
     assert parts(contribution_ranking(db)[0]) == (0, 1, 0, 5)
+
+
+def test_a_booking_is_a_sign_up_and_an_activated_card_is_growth(app, runner, db):
+    booking = coupon_campaign(app, kind="booking_discount")
+    gift = coupon_campaign(app)
+    alice = app.follow("o-alice").member_id
+    app.claim(booking.id, alice)
+    app.claim(booking.id, alice)
+    app.claim(gift.id, alice)
+    app.activate_card(alice)
+    app.activate_card(alice)  # an active card: nothing more
+    runner.run_once()
+
+    # interaction: 8 × 2 sign-ups + 3 × 1 claim; self-growth: 5 following + 5 card
+    assert parts(contribution_ranking(db)[0]) == (0, 19, 0, 10)
+
+
+def test_a_restarted_view_finds_the_campaign_kind_and_a_rebuild_agrees(app, runner, db):
+    booking = coupon_campaign(app, kind="booking_discount")
+    bob = app.follow("o-bob").member_id
+    runner.run_once()  # the campaign's kind is in the view's table now
+    app.claim(booking.id, bob)
+    app.activate_card(bob)
+    ProjectionRunner(app, [ContributionView()]).run_once()  # a view that remembers nothing
+    live = contribution_ranking(db)
+    assert parts(live[0]) == (0, 8, 0, 10)
+
+    ProjectionRunner(app, [ContributionView()]).rebuild()
+    assert contribution_ranking(db) == live

@@ -98,3 +98,15 @@ def test_a_refollow_keeps_the_wallet_and_marks_following(app, runner, db, clock)
     app.follow("o-1")
     runner.run_once()
     assert wallet(db, member, clock.now).following
+
+
+def test_the_wallet_shows_when_the_card_was_activated(app, runner, db, clock):
+    member = app.follow("o-1").member_id
+    runner.run_once()
+    assert wallet(db, member, clock.now).card_activated_at is None
+    activated = clock.now
+    app.activate_card(member)
+    clock.advance(days=1)
+    app.activate_card(member)  # already active: the first time stays
+    runner.run_once()
+    assert wallet(db, member, clock.now).card_activated_at == activated

@@ -143,4 +143,3 @@ def test_domain_errors_and_strangers_are_refused(api):
     assert client.post(f"/api/wechat/reply-rules/{uuid4()}/pause").status_code == 404
     assert client.post(f"/api/wechat/inbox/{uuid4()}/close", json={}).status_code == 404
     assert client.get("/api/wechat/inbox", headers={"X-Agent": ""}).status_code == 403
-

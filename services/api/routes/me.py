@@ -24,6 +24,7 @@ from services.api.qr import qr_png
 from services.api.routes.members import member_out
 from services.api.schemas.common import problem_responses
 from services.api.schemas.members import (
+    CardActivationOut,
     CardOut,
     ClaimOut,
     CouponOut,
@@ -39,6 +40,7 @@ router = APIRouter(
     prefix="/api/me", tags=["follower"], responses=problem_responses(401, 403, 404, 422)
 )
 PNG = {200: {"content": {"image/png": {}}, "description": "a QR code"}}
+HELD = {202: {"model": ClaimOut, "description": "held for an operator's review: nothing issued"}}
 NO_STORE = {"Cache-Control": "no-store"}
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
@@ -72,6 +74,7 @@ def my_wallet(me: FollowerDep, context: ContextDep) -> WalletOut:
         tags=seen.tags,
         referrals=seen.referrals,
         rank=referral_rank(db, me.subject_id),
+        card_activated_at=seen.card_activated_at,
     )
 
 
@@ -80,6 +83,12 @@ def my_card(me: FollowerDep, context: ContextDep) -> CardOut:
     """A fresh member-card payload and when the till stops accepting it."""
     card = context.cards.issue(me.subject_id)
     return CardOut(payload=card.payload, expires_at=card.expires_at)
+
+
+@router.post("/card/activate", responses=problem_responses(409))
+def activate_card(me: FollowerDep, app: LianjieDep) -> CardActivationOut:
+    """Activate the follower's member card; once activated, it stays so (same answer)."""
+    return CardActivationOut(activated_at=app.activate_card(me.subject_id))
 
 
 @router.get("/card.png", response_class=Response, responses=PNG)
@@ -102,16 +111,27 @@ def my_coupon(code: str, me: CodeLookupFollowerDep, app: LianjieDep) -> CouponOu
     return CouponOut.model_validate(own_coupon(app.get_coupon(code), me), from_attributes=True)
 
 
-@router.post("/campaigns/{campaign_id}/claim", status_code=201, responses=problem_responses(409))
+@router.post(
+    "/campaigns/{campaign_id}/claim",
+    status_code=201,
+    responses=problem_responses(409) | HELD,
+)
 def claim(
     campaign_id: UUID,
+    request: Request,
+    response: Response,
     me: FollowerDep,
     context: ContextDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimOut:
-    """Claim a campaign's reward; a repeated Idempotency-Key returns the first claim."""
-    with context.metrics.outcome(context.metrics.claims, "issued"):
-        result = context.lianjie.claim(campaign_id, me.subject_id, idempotency_key)
+    """Claim a campaign's reward; a repeated Idempotency-Key returns the first claim. A claim
+    from a device that claimed the campaign for other members already is held (202)."""
+    device = device_of(request, context)
+    with context.metrics.outcome(context.metrics.claims, "issued") as counted:
+        result = context.lianjie.claim(campaign_id, me.subject_id, idempotency_key, device=device)
+        counted.label = result.status
+    if result.status == "held":
+        response.status_code = 202
     return ClaimOut.model_validate(result, from_attributes=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.api.schemas.common import RequestBody
 
@@ -29,6 +29,12 @@ class CardOut(BaseModel):
     expires_at: datetime
 
 
+class CardActivationOut(BaseModel):
+    """When the follower's member card was activated (the first activation's time)."""
+
+    activated_at: datetime
+
+
 class CouponOut(BaseModel):
     code: str
     campaign_id: UUID
@@ -42,14 +48,16 @@ class CouponOut(BaseModel):
 
 
 class ClaimOut(BaseModel):
-    """A claimed coupon (code, title, valid_until) or, for points rewards, the points."""
+    """A claimed coupon (code, title, valid_until) or, for points rewards, the points; or a
+    claim held for review (202, status "held"): nothing issued yet."""
 
     code: str | None
     title: str | None
-    status: str
+    status: str = Field(description='"issued", or "held" for review (nothing issued yet)')
     valid_until: datetime | None
     points: int
     campaign_id: UUID
+    review_id: UUID | None = Field(None, description="the review of a held claim")
 
 
 class ShareCreate(RequestBody):

@@ -28,6 +28,7 @@ class WalletOut(BaseModel):
     tags: list[str]
     referrals: int
     rank: int | None
+    card_activated_at: datetime | None
 
 
 class LeaderboardEntryOut(BaseModel):

@@ -1,4 +1,5 @@
-/* The follower's wallet: live member card, points, coupons, campaigns, gifts, invitations. */
+/* The follower's wallet: live member card (and its activation), points, coupons, campaigns,
+   gifts, invitations. */
 "use strict";
 
 (() => {
@@ -15,6 +16,7 @@
     network: "网络不太好，请稍后再试",
     "campaign-out-of-stock": "来晚了，已经领完了",
     "claim-limit-reached": "您已领取过，达到领取上限",
+    "claim-rejected": "审核未通过，无法领取",
     "campaign-not-running": "活动未开始或已结束",
     "insufficient-points": "积分不足",
     "not-following": "请先关注公众号",
@@ -109,6 +111,30 @@
     }
   }
 
+  function renderActivation() {
+    const at = data.card_activated_at;
+    $("#activate-card").hidden = Boolean(at);
+    $("#card-activated").hidden = !at;
+    $("#card-activated").textContent = at ? `会员卡已激活 · ${day(at)}` : "";
+  }
+
+  async function activateCard() {
+    const button = $("#activate-card");
+    button.disabled = true;
+    try {
+      const done = await guard(api("/api/me/card/activate", {
+        method: "POST", token: token(), retries: 3, // activating twice changes nothing
+      }));
+      data.card_activated_at = done.activated_at;
+      renderActivation();
+      toast("会员卡已激活");
+    } catch (error) {
+      /* guard told the follower */
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // ---------------------------------------------------------------- wallet
   async function loadWallet() {
     data = await guard(api("/api/me/wallet", { token: token() }));
@@ -119,6 +145,7 @@
     $("#referrals").textContent = data.referrals
       ? `已邀请 ${data.referrals} 位好友关注` + (data.rank ? ` · 邀请榜第 ${data.rank} 名` : "")
       : "还没有邀请好友，分享二维码给好友，好友关注后您可获得奖励";
+    renderActivation();
     renderCoupons();
     renderGifts();
   }
@@ -225,7 +252,8 @@
         const got = await guard(api(`/api/me/campaigns/${campaign.id}/claim`, {
           method: "POST", token: token(), key: act.key, retries: 3,
         }));
-        toast(got.code ? `${verb}成功：${got.title} 已放入我的优惠券` : `${verb}成功：获得 ${got.points} 积分`);
+        toast(got.status === "held" ? "已提交审核：本设备已为其他账号领取过，审核通过后发放"
+          : got.code ? `${verb}成功：${got.title} 已放入我的优惠券` : `${verb}成功：获得 ${got.points} 积分`);
         act = { key: newKey("claim"), busy: false };
         group = "usable";
         await loadWallet();
@@ -282,6 +310,7 @@
   }
 
   $("#dev-login").addEventListener("submit", devLogin);
+  $("#activate-card").addEventListener("click", activateCard);
   $("#share").addEventListener("click", share);
   $("#copy-link").addEventListener("click", copyLink);
   $("#logout").addEventListener("click", () => {

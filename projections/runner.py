@@ -164,6 +164,8 @@ class ProjectionRunner:
             start + 1, self.batch_size, stop=head, topics=self.topics
         )
         full = len(notifications) == self.batch_size
+        if load_keys_of := getattr(self.mapper, "load_keys_of", None):
+            load_keys_of(notifications)  # a sealing mapper: the page's data keys in one query
         return Page(
             notifications[-1].id if full else head,
             [n.id for n in notifications],

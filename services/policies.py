@@ -54,6 +54,7 @@ class Policies:
         """Process everything new in the log; returns how many events were handled."""
         handled = 0
         while batch := self.next_batch():
+            self.app.mapper.load_keys_of(batch)
             for notification in batch:
                 self.handlers[notification.topic](self.app.mapper.to_domain_event(notification))
             handled += len(batch)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -34,9 +35,9 @@ from projections.runner import DDL_LOCK
 from projections.sql import Database, tracking_recorder
 
 SEALED = "_sealed"  # the state entry holding "<key id hex>.<base64 nonce + ciphertext>"
+SEALED_KEY = re.compile(rb'"_sealed":\s*"([0-9a-f]{32})\.')  # its key id, found without decoding
 NONCE_BYTES = 12
 MAX_CACHED_KEYS = 2_000_000
-KEY_COMMIT_SLACK_SECONDS = 60
 KEYS_TABLE = (
     "CREATE TABLE IF NOT EXISTS member_data_keys (key_id TEXT PRIMARY KEY, "
     "member_id TEXT NOT NULL, data_key {blob} NOT NULL, created_at TEXT NOT NULL)"
@@ -77,8 +78,6 @@ class DataKeys:
         self.db = db
         self.by_member = TimedCache(ttl)  # member id -> (key id, cipher)
         self.by_id = TimedCache(ttl)  # key id -> cipher, or None once erased
-        self.full_load_at: float | None = None
-        self.newest_loaded = ""  # created_at (ISO text) of the newest key loaded, less slack
         self.lock = threading.Lock()
         self.create_table()
 
@@ -143,36 +142,34 @@ class DataKeys:
         """The cipher of the key with this id, or None when the key was erased."""
         with self.lock:
             cached, found = self.by_id.get(key_id)
-            if not cached:
-                # Readers (views, a rebuild) meet many members' keys in a row: one query
-                # brings every key made since the last look (all of them once per TTL).
-                self.load_keys()
-                cached, found = self.by_id.get(key_id)
         if cached:
             return found
-        rows = self.db.read(
-            "SELECT data_key FROM member_data_keys WHERE key_id = %s", [str(key_id)]
-        )
-        found = AESGCM(bytes(rows[0][0])) if rows else None
-        with self.lock:
-            self.by_id.put(key_id, found)
-        return found
+        return self.fetch([str(key_id)])[str(key_id)]
 
-    def load_keys(self) -> None:
-        """Cache the keys made since the last load (with slack for late commits), or all of
-        them when the last full load is older than the TTL, so erasures still show."""
-        now = time.monotonic()
-        full = self.full_load_at is None or now - self.full_load_at > self.by_id.ttl
-        since = "" if full else self.newest_loaded
-        rows = self.db.read(
-            "SELECT key_id, data_key, created_at FROM member_data_keys WHERE created_at >= %s",
-            [since],
-        )
-        for key_id, key, created_at in rows:
-            self.by_id.put(UUID(key_id), AESGCM(bytes(key)))
-            self.newest_loaded = max(self.newest_loaded, slack_before(created_at))
-        if full:
-            self.full_load_at = now
+    def load(self, key_ids: Iterable[UUID]) -> None:
+        """Cache the keys with these ids that are not cached: readers meet many members'
+        keys in a row (a page of the log), so they are fetched together."""
+        with self.lock:
+            missing = sorted({str(k) for k in key_ids if not self.by_id.get(k)[0]})
+        self.fetch(missing)
+
+    def fetch(self, key_ids: list[str]) -> dict[str, AESGCM | None]:
+        """These keys' ciphers from the database, in one query per thousand, cached. A key
+        that is not found was erased: a key is committed before the first event sealed
+        under it."""
+        found: dict[str, AESGCM | None] = dict.fromkeys(key_ids)
+        for start in range(0, len(key_ids), MEMBERS_PER_QUERY):
+            chunk = key_ids[start : start + MEMBERS_PER_QUERY]
+            rows = self.db.read(
+                "SELECT key_id, data_key FROM member_data_keys "
+                f"WHERE key_id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update((key_id, AESGCM(bytes(key))) for key_id, key in rows)
+        with self.lock:
+            for key_id, cipher in found.items():
+                self.by_id.put(UUID(key_id), cipher)
+        return found
 
     def erase(self, member_id: UUID) -> int:
         """Delete every key of the member (this process forgets them at once); how many."""
@@ -219,6 +216,14 @@ class SealingMapper(Mapper):
             event = with_state(event, state)
         return event
 
+    def load_keys_of(self, stored_events: Iterable[StoredEvent]) -> None:
+        """Have the keys of these events' sealed fields at hand, fetched together."""
+        self.keys.load(
+            UUID(found.group(1).decode())
+            for stored in stored_events
+            if (found := SEALED_KEY.search(stored.state))
+        )
+
     def opened(self, sealed: str, state: dict, declared: PersonalData) -> dict[str, Any]:
         key_hex, _, payload = sealed.partition(".")
         cipher = self.keys.cipher(UUID(key_hex))
@@ -227,12 +232,6 @@ class SealingMapper(Mapper):
         raw = base64.b64decode(payload)
         plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound(state))
         return self.transcoder.decode(plain)
-
-
-def slack_before(created_at: str) -> str:
-    """A little before `created_at`: keys made concurrently may commit out of order."""
-    moment = datetime.fromisoformat(created_at) - timedelta(seconds=KEY_COMMIT_SLACK_SECONDS)
-    return moment.isoformat()
 
 
 def bound(state: dict) -> bytes:

@@ -193,6 +193,9 @@ def wallet_reads(bench: Bench, rate: float, redemption_rate: float) -> list[Row]
     return [row, background]
 
 
+RECORD_DAY_SECONDS = 120
+
+
 def the_record_day(bench: Bench, account: Account, mix: Mix) -> Row:
     """The record day through /wechat/callback, then until every projection has caught up."""
     prepared = time.perf_counter()
@@ -204,10 +207,14 @@ def the_record_day(bench: Bench, account: Account, mix: Mix) -> Row:
     result = run_async(load)
     caught_up = wait_caught_up(bench.app, CAUGHT_UP_SECONDS)
     total = time.perf_counter() - started
+    # The target is the whole day in 2 minutes: a part of the day gets its share of them.
+    allowed = RECORD_DAY_SECONDS * mix.total / Mix().total
     row = Row.of(
-        f"record day: {mix.follows:,} follows + {mix.interactions:,} more", result, "≤ 120 s"
+        f"record day: {mix.follows:,} follows + {mix.interactions:,} more",
+        result,
+        f"≤ {allowed:,.0f} s",
     )
-    row.met = caught_up and total <= 120
+    row.met = caught_up and total <= allowed
     row.notes = [
         f"every projection caught up {total:.1f} s after the first push "
         f"(replay {result.seconds:.1f} s); pushes sealed beforehand in {prepared:.1f} s"

@@ -21,11 +21,11 @@ lianjie_venv() {
   if [[ ! -x .venv/bin/python ]]; then
     "$(lianjie_python)" -m venv .venv
   fi
-  stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
+  stamp=".venv/.installed-$(cat pyproject.toml infra/constraints.txt | sha256sum | cut -c1-16)-${extras:-base}"
   if [[ ! -f $stamp ]]; then
     echo "==> installing lianjie${extras:+ with $extras extras} into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e "$spec"
+    .venv/bin/python -m pip install --quiet -c infra/constraints.txt -e "$spec"
     touch "$stamp"
   fi
 }

@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.claim_review import ClaimReview
+from projections.queues import counts_by_status, page_in_status
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
@@ -112,18 +113,12 @@ def claim_review_queue(
     offset: int = 0,
 ) -> list[ClaimReviewRow]:
     """Claim reviews with this status (optionally one campaign's), oldest hold first."""
-    where, params = "status = %s", [status]
-    if campaign_id:
-        where, params = f"{where} AND campaign_id = %s", [*params, str(campaign_id)]
-    rows = db.read(
-        f"SELECT {COLUMNS} FROM claim_reviews WHERE {where} "
-        "ORDER BY held_at, review_id LIMIT %s OFFSET %s",
-        [*params, limit, offset],
-    )
+    narrow = ("campaign_id", campaign_id)
+    order = "held_at, review_id"
+    rows = page_in_status(db, "claim_reviews", COLUMNS, status, order, narrow, limit, offset)
     return [claim_review_row(row) for row in rows]
 
 
 def claim_review_counts(db: Database) -> dict[str, int]:
     """How many claim reviews there are of each status (0 for none)."""
-    rows = db.read("SELECT status, COUNT(*) FROM claim_reviews GROUP BY status")
-    return {status: 0 for status in STATUSES} | dict(rows)
+    return counts_by_status(db, "claim_reviews", STATUSES)

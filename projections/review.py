@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.review import ReferralReview
+from projections.queues import counts_by_status, page_in_status
 from projections.sql import Database, iso
 from projections.view import Batch, View, handles
 
@@ -109,18 +110,12 @@ def review_queue(
     offset: int = 0,
 ) -> list[ReviewRow]:
     """Referral reviews with this status (optionally one referrer's), oldest follow first."""
-    where, params = "status = %s", [status]
-    if referrer_id:
-        where, params = f"{where} AND referrer_id = %s", [*params, str(referrer_id)]
-    rows = db.read(
-        f"SELECT {COLUMNS} FROM referral_reviews WHERE {where} "
-        "ORDER BY followed_at, review_id LIMIT %s OFFSET %s",
-        [*params, limit, offset],
-    )
+    narrow = ("referrer_id", referrer_id)
+    order = "followed_at, review_id"
+    rows = page_in_status(db, "referral_reviews", COLUMNS, status, order, narrow, limit, offset)
     return [review_row(row) for row in rows]
 
 
 def review_counts(db: Database) -> dict[str, int]:
     """How many referral reviews there are of each status (0 for none)."""
-    rows = db.read("SELECT status, COUNT(*) FROM referral_reviews GROUP BY status")
-    return {status: 0 for status in STATUSES} | dict(rows)
+    return counts_by_status(db, "referral_reviews", STATUSES)

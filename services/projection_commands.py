@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -14,12 +13,11 @@ from projections.catalog import all_views, views_named
 from projections.runner import ProjectionRunner
 from services.bootstrap import bootstrap
 from services.outbound.sender import sender_from_settings
-from services.replaying import ReplayFailed, catch_up_views, rebuild_views
+from services.replaying import DEFAULT_JOBS, ReplayFailed, catch_up_views, rebuild_views
 from services.settings import Settings
 from services.worker import Worker, stop_on_signals
 
 console = Console()
-CORES = os.cpu_count() or 1
 PARALLEL_CATCH_UP_EVENTS = 50_000  # below this, spawning processes costs more than it saves
 
 
@@ -29,7 +27,7 @@ Jobs = Annotated[
 ]
 
 
-def project(jobs: Jobs = CORES) -> None:
+def project(jobs: Jobs = DEFAULT_JOBS) -> None:
     """Run every projection, policy and (with WeChat credentials) the outbox sender."""
     settings = Settings()
     application = bootstrap(settings)
@@ -64,7 +62,7 @@ def catch_up_first(worker: Worker, settings: Settings, jobs: int) -> None:
 ViewNames = Annotated[list[str] | None, typer.Argument(help="Views to rebuild; all if none.")]
 
 
-def rebuild(names: ViewNames = None, jobs: Jobs = CORES) -> None:
+def rebuild(names: ViewNames = None, jobs: Jobs = DEFAULT_JOBS) -> None:
     """Drop views and rebuild them from the event log (stop `lianjie project` first)."""
     settings = Settings()
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from services.settings import Settings
 from services.storage import StorageFaultRaised, storage_fault
 
 log = logging.getLogger(__name__)
+# One replaying process keeps about two cores busy: its own Python and the database's
+# work on its batches. On 2 cores, 1 and 2 processes rebuilt 1M events equally fast.
+DEFAULT_JOBS = max(1, (os.cpu_count() or 1) // 2)
 Progress = Callable[[int, int], None]  # (position every view has reached, head of the log)
 
 

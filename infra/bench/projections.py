@@ -16,8 +16,8 @@ Run from the repository root:
 2. Catches every view up from an empty store (the views' tables made then, indexes
    and all, as `lianjie project` does on a new deployment or after a long stop), then
    rebuilds every view (projections.catalog.all_views) on each store from scratch, in
-   --jobs processes (services/replaying.py, what `lianjie rebuild` does; one per core
-   by default), or with --jobs 1 in this process (which --profile needs).
+   --jobs processes (services/replaying.py, what `lianjie rebuild` does; one per two
+   cores by default), or with --jobs 1 in this process (which --profile needs).
 3. Live lag: runs a follower process on the store while a writer appends a new
    cohort's activity at a steady rate, and polls the views' tracking positions
    every few milliseconds. An event's lag is the time from its commit (the writer's
@@ -58,7 +58,7 @@ from projections.runner import REBUILD_BATCH_SIZE, ProjectionRunner
 from services.app import Lianjie
 from services.bootstrap import bootstrap
 from services.policies import TRACKING_NAME
-from services.replaying import catch_up_views, rebuild_views
+from services.replaying import DEFAULT_JOBS, catch_up_views, rebuild_views
 from services.settings import Settings, pop_query_param
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -419,7 +419,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
+        default=DEFAULT_JOBS,
         help="processes rebuilding at once (1: in this process, and --profile works)",
     )
     parser.add_argument("--chunk", type=int, default=500, help="events per save when generating")
@@ -504,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_backend(
     app: Lianjie, url: str, result: Result, args: argparse.Namespace, workdir: Path
 ) -> None:
+    result.events = app.recorder.max_notification_id() or 0
     say(f"[{result.backend}] catching up from an empty store, as `lianjie project` would …")
     done = catch_up_views(Settings(database_url=url), args.jobs, threading.Event())
     result.catch_up_seconds = done.seconds

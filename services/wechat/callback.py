@@ -138,6 +138,8 @@ async def answer_within(work: Future[InboundAnswer], seconds: float) -> InboundA
     """The application's answer if it comes in time; None otherwise (the work goes on)."""
     waiting = asyncio.wrap_future(work)
     done, _ = await asyncio.wait({waiting}, timeout=seconds)  # never cancels the work
+    if not done:  # a late failure is defer_late_reply's to log: asyncio must not log it again
+        waiting.add_done_callback(lambda late: late.cancelled() or late.exception())
     return waiting.result() if done else None
 
 

@@ -4,6 +4,7 @@ fast with nothing recorded."""
 from __future__ import annotations
 
 import base64
+import gc
 import threading
 import time
 
@@ -264,3 +265,30 @@ def test_a_reply_not_ready_within_the_window_answers_success_and_goes_to_the_out
     [deferred] = app.logged(InboundMessage.ReplyDeferred)
     assert (deferred.openid, deferred.reply["content"]) == ("o-1", "您好！")
     assert deferred.outbox_key.startswith("passive:msg:")
+
+
+def test_a_push_failing_after_the_window_is_logged_once_and_without_a_traceback(
+    app, settings, clock, caplog
+):
+    release = threading.Event()
+
+    def failing(inbound):
+        release.wait(5)
+        raise RuntimeError("the store went away")
+
+    app.receive_wechat_message = failing
+    api = FastAPI()
+    include_wechat(api, app, settings, reply_within=0.05)
+    with TestClient(api) as client:
+        answer = WeChatSide(client, clock).text("o-1", "你好")
+        assert answer.text == "success"
+        release.set()
+        deadline = time.monotonic() + 5
+        while not any("failed after the window" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the late failure was never logged"
+            time.sleep(0.01)
+        time.sleep(0.1)  # the event loop copies the outcome to its own future meanwhile
+    gc.collect()  # an unretrieved asyncio future logs its exception when collected
+    failures = [r for r in caplog.records if r.exc_info or "never retrieved" in r.getMessage()]
+    assert failures == []
+    assert sum("failed after the window" in r.getMessage() for r in caplog.records) == 1

@@ -222,13 +222,14 @@ class Wallet:
 def wallet(db: Database, member_id: UUID, now: datetime, store_id: UUID | None = None):
     """A member's wallet; with `store_id`, each coupon says whether it is usable there now."""
     found = db.read(
-        "SELECT openid, following, member_since, store_id, points, referrals, account_id "
-        "FROM wallet_members WHERE member_id = %s",
+        "SELECT openid, following, member_since, store_id, points, referrals, account_id, "
+        "activated_at FROM wallet_members LEFT JOIN wallet_cards USING (member_id) "
+        "WHERE member_id = %s",
         [str(member_id)],
     )
     if not found:
         return None
-    openid, following, since, home_store, points, referrals, account = found[0]
+    openid, following, since, home_store, points, referrals, account, activated = found[0]
     return Wallet(
         member_id=member_id,
         openid=openid,
@@ -240,7 +241,7 @@ def wallet(db: Database, member_id: UUID, now: datetime, store_id: UUID | None =
         tags=member_tags(db, member_id),
         referrals=referrals,
         coupons=member_coupons(db, member_id, now, store_id),
-        card_activated_at=card_activated_at(db, member_id),
+        card_activated_at=datetime.fromisoformat(activated) if activated else None,
     )
 
 
@@ -249,11 +250,6 @@ def member_tags(db: Database, member_id: UUID) -> list[str]:
         "SELECT tag FROM wallet_tags WHERE member_id = %s ORDER BY tag", [str(member_id)]
     )
     return [tag for (tag,) in rows]
-
-
-def card_activated_at(db: Database, member_id: UUID) -> datetime | None:
-    rows = db.read("SELECT activated_at FROM wallet_cards WHERE member_id = %s", [str(member_id)])
-    return datetime.fromisoformat(rows[0][0]) if rows else None
 
 
 def expiring_soon(db: Database, account: str | None, now: datetime) -> int:

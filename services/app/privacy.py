@@ -32,7 +32,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from domain.personal import ERASED, PersonalData
 from projections.runner import DDL_LOCK
-from projections.sql import Database, tracking_recorder
+from projections.sql import Database, Row, tracking_recorder
 
 SEALED = "_sealed"  # the state entry holding "<key id hex>.<base64 nonce + ciphertext>"
 SEALED_KEY = re.compile(rb'"_sealed":\s*"([0-9a-f]{32})\.')  # its key id, found without decoding
@@ -46,7 +46,7 @@ KEYS_INDEX = "CREATE INDEX IF NOT EXISTS member_data_keys_member ON member_data_
 INSERT_KEY = (
     "INSERT INTO member_data_keys (key_id, member_id, data_key, created_at) VALUES (%s, %s, %s, %s)"
 )
-MEMBERS_PER_QUERY = 1_000
+IDS_PER_QUERY = 1_000
 
 
 class TimedCache:
@@ -120,16 +120,10 @@ class DataKeys:
         in one transaction: sealing many members' old events at once (`lianjie seal-log`)
         would otherwise spend its time on a query and a commit per member."""
         wanted = sorted({str(member_id) for member_id in member_ids})
-        found: dict[str, tuple[UUID, bytes]] = {}
-        for start in range(0, len(wanted), MEMBERS_PER_QUERY):
-            chunk = wanted[start : start + MEMBERS_PER_QUERY]
-            rows = self.db.read(
-                "SELECT member_id, key_id, data_key FROM member_data_keys "
-                f"WHERE member_id IN ({', '.join(['%s'] * len(chunk))}) "
-                "ORDER BY created_at DESC, key_id DESC",
-                chunk,
-            )
-            found |= {member: (UUID(key_id), bytes(key)) for member, key_id, key in rows}
+        rows = self.keys_where_in(
+            "member_id", wanted, "member_id, key_id, data_key", "created_at DESC, key_id DESC"
+        )
+        found = {member: (UUID(key_id), bytes(key)) for member, key_id, key in rows}
         made = {m: (uuid4(), AESGCM.generate_key(bit_length=256)) for m in wanted if m not in found}
         if made:
             now = datetime.now(UTC).isoformat()
@@ -158,18 +152,28 @@ class DataKeys:
         that is not found was erased: a key is committed before the first event sealed
         under it."""
         found: dict[str, AESGCM | None] = dict.fromkeys(key_ids)
-        for start in range(0, len(key_ids), MEMBERS_PER_QUERY):
-            chunk = key_ids[start : start + MEMBERS_PER_QUERY]
-            rows = self.db.read(
-                "SELECT key_id, data_key FROM member_data_keys "
-                f"WHERE key_id IN ({', '.join(['%s'] * len(chunk))})",
-                chunk,
-            )
-            found.update((key_id, AESGCM(bytes(key))) for key_id, key in rows)
+        rows = self.keys_where_in("key_id", key_ids, "key_id, data_key")
+        found.update((key_id, AESGCM(bytes(key))) for key_id, key in rows)
         with self.lock:
             for key_id, cipher in found.items():
                 self.by_id.put(UUID(key_id), cipher)
         return found
+
+    def keys_where_in(
+        self, column: str, values: list[str], selected: str, order: str = ""
+    ) -> list[Row]:
+        """The `selected` columns of the keys whose `column` is one of `values`, in one
+        query per thousand (each page of rows in `order`, when given)."""
+        rows: list[Row] = []
+        ordered = f" ORDER BY {order}" if order else ""
+        for start in range(0, len(values), IDS_PER_QUERY):
+            chunk = values[start : start + IDS_PER_QUERY]
+            rows += self.db.read(
+                f"SELECT {selected} FROM member_data_keys "
+                f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))}){ordered}",
+                chunk,
+            )
+        return rows
 
     def erase(self, member_id: UUID) -> int:
         """Delete every key of the member (this process forgets them at once); how many."""

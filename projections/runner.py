@@ -211,16 +211,13 @@ def split_by_work(
 ) -> list[list[View]]:
     """The views in at most `parts` groups of about equal work (the notifications their
     topics cover): the biggest first, each to the group with the least so far."""
+    work = {view.name: sum(topic_counts.get(topic, 0) for topic in view.topics) for view in views}
     loads, groups = [0] * max(1, parts), [[] for _ in range(max(1, parts))]
-    for view in sorted(views, key=lambda view: -work_of(view, topic_counts)):
+    for view in sorted(views, key=lambda view: -work[view.name]):
         least = loads.index(min(loads))
         groups[least].append(view)
-        loads[least] += work_of(view, topic_counts)
+        loads[least] += work[view.name]
     return [group for group in groups if group]
-
-
-def work_of(view: View, topic_counts: dict[str, int]) -> int:
-    return sum(topic_counts.get(topic, 0) for topic in view.topics)
 
 
 @contextmanager

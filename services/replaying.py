@@ -3,13 +3,12 @@ and `lianjie project` when it starts far behind.
 
 Views are independent: each has its own tables and its own tracking row, so runners on
 disjoint sets of views never meet. The views are split into groups of about equal work
-(the notifications their topics cover, counted in the log) and each group is rebuilt by
-a process of its own: one group's Python work overlaps another's database work, and
-every core is used (on PostgreSQL: SQLite has one writer at a time, and a transaction
-that read before another's commit cannot write, so there it stays one process). A
-rebuild drops the views first; a catch-up goes on from where
-each view stopped. The processes are spawned, not forked, so none inherits a
-connection pool or a thread of this one.
+(the notifications their topics cover, counted in the log) and each group is replayed
+by a process of its own, so one group's Python work overlaps another's database work.
+Only on PostgreSQL: SQLite has one writer at a time, and a transaction that read before
+another's commit cannot write, so there it stays one process. A rebuild drops the views
+first; a catch-up goes on from where each view stopped. The processes are spawned, not
+forked, so none inherits a connection pool or a thread of this one.
 """
 
 from __future__ import annotations

@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
 
 from domain.autoreply import DEFAULT_COUPON_TEXT, ReplyRule, Rulebook
 from domain.claim import Claim, ClaimLimitReached
@@ -26,8 +23,6 @@ from services.app.turns import (
     Turn,
     gift_text,
 )
-
-A = TypeVar("A", bound=Aggregate)
 
 
 class AnsweringUseCases(AutoReplyUseCases):
@@ -125,11 +120,3 @@ class AnsweringUseCases(AutoReplyUseCases):
             return [REFUSALS.get(refusal.slug, REFUSED)]
         turn.keep(*changed)
         return [gift_text(DEFAULT_COUPON_TEXT, result)]
-
-    def maybe(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        """The aggregate with this id, or None when there is none (one read either way)."""
-        try:
-            aggregate = self.get_aggregate(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return aggregate if isinstance(aggregate, cls) else None

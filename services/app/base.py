@@ -99,6 +99,14 @@ class AppBase(Application):
             raise not_found(f"no {cls.__name__.lower()} {aggregate_id}")
         return aggregate
 
+    def maybe(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate with this id, or None when there is none (one read either way)."""
+        try:
+            aggregate = self.get_aggregate(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
     def exists(self, aggregate_id: UUID) -> bool:
         try:
             self.get_aggregate(aggregate_id)

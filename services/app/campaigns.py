@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.campaign import Campaign, CampaignNotFound, CampaignTerms
@@ -204,10 +203,8 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
 
     def claim_device(self, campaign_id: UUID, device: str) -> ClaimDevice:
         """Whom this device claimed the campaign for (nobody yet: a fresh record)."""
-        try:
-            return self.get_aggregate(ClaimDevice.id_for(campaign_id, device))
-        except AggregateNotFoundError:
-            return ClaimDevice.start(campaign_id, device)
+        found = self.maybe(ClaimDevice, ClaimDevice.id_for(campaign_id, device))
+        return found if found is not None else ClaimDevice.start(campaign_id, device)
 
     def hold_claim(
         self, campaign: Campaign, member_id: UUID, slot: int, device: ClaimDevice, now: datetime
@@ -215,9 +212,8 @@ class CampaignUseCases(PointsUseCases, CatalogUseCases):
         """Hold the member's claim for review, once: holding it again finds the review."""
         Claim.check_slot(slot, campaign.terms.per_member_limit)
         review_id = ClaimReview.id_for(campaign.id, member_id, slot)
-        try:
-            review: ClaimReview = self.get_aggregate(review_id)
-        except AggregateNotFoundError:
+        review = self.maybe(ClaimReview, review_id)
+        if review is None:
             review = ClaimReview.hold(campaign.id, member_id, slot, device, now)
             return held_result(review), [review]
         review.check_still_held()

@@ -89,10 +89,8 @@ class ReferralUseCases(AppBase):
         def attempt() -> None:
             now = self.now()
             share = self.share_token(token)
-            opening_id = InvitationDevice.id_for(token, device)
-            if self.exists(opening_id):
-                opening = self.load(InvitationDevice, opening_id, ShareTokenNotFound)
-            else:
+            opening = self.maybe(InvitationDevice, InvitationDevice.id_for(token, device))
+            if opening is None:
                 opening = InvitationDevice.start(token, device)
             opening.open(now)
             share.notice_opening(opening, limits.device_opens, limits.window, now)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.member import Member, MemberNotFound
+from domain.member import Member
 from domain.outbound_content import Template, template_for
 from domain.outbox import RECIPIENT_ERASED, OutboundMessage, OutboundNotFound, RetryPolicy
 from domain.push import Push
@@ -205,10 +205,8 @@ class OutboxUseCases(AppBase):
 
     def member_erased(self, member_id: UUID) -> bool:
         """Erased, as the member aggregate says at once (other processes' key caches lag)."""
-        try:
-            return self.load(Member, member_id, MemberNotFound).erased
-        except MemberNotFound:  # a message may be queued for an openid that never followed
-            return False
+        member = self.maybe(Member, member_id)  # None: queued for an openid that never followed
+        return member is not None and member.erased
 
     def push_cancelled(self, push_id: UUID) -> bool:
         push = self.repository.get(push_id)

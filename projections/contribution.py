@@ -54,7 +54,7 @@ from projections.referrals import (
     held_table,
 )
 from projections.sql import Database, iso
-from projections.view import Batch, View, handles
+from projections.view import Batch, View, handles, remembered
 
 MEMBER_CLAIM = "claim"  # Claim.Made.reason when the member claimed it themself
 SIGN_UP_KIND = "booking_discount"  # a claim on such a campaign is a sign-up (a booking)
@@ -217,14 +217,6 @@ class ContributionView(View):
         sent = event.msg_type != EVENT_PUSH and not event.msg_type.startswith("device_")
         if sent:  # member_id stays in clear: an erased member's messages still count
             self.count(batch, event.member_id, "messages")
-
-
-def remembered(memory: dict[str, str | None], key: str, query: str, batch: Batch) -> str | None:
-    """A fact that never changes (who takes a quiz, a campaign's kind): from memory, else
-    one lookup in the view's own table (`query` takes the key)."""
-    if key not in memory:
-        memory[key] = batch.sql.value(query, [key])
-    return memory[key]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from projections.referrals import (
     held_table,
 )
 from projections.sql import SHANGHAI, Database
-from projections.view import Batch, View, handles
+from projections.view import Batch, View, handles, remembered
 
 PERIODS = ("all", "day", "week", "month")
 UPSERT = (
@@ -99,11 +99,8 @@ class ReferralLeaderboardView(View):
                 batch.add(UPSERT, key, delta, earliest=at)
 
     def store_of(self, member_id: str, batch: Batch) -> str | None:
-        if member_id not in self.home_store:
-            self.home_store[member_id] = batch.sql.value(
-                "SELECT store_id FROM referral_members WHERE member_id = %s", [member_id]
-            )
-        return self.home_store[member_id]
+        query = "SELECT store_id FROM referral_members WHERE member_id = %s"
+        return remembered(self.home_store, member_id, query, batch)
 
 
 @dataclass(frozen=True)

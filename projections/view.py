@@ -48,6 +48,14 @@ def handles(*event_classes: type) -> Callable[[Handler], Handler]:
 ShapeOf = Callable[[str], Shape | None]
 
 
+def remembered(memory: dict[str, Any], key: str, query: str, batch: Batch) -> Any:
+    """A fact that never changes (who takes a quiz, a campaign's kind, a member's first
+    store): from memory, else one lookup in the view's own table (`query` takes the key)."""
+    if key not in memory:
+        memory[key] = batch.sql.value(query, [key])
+    return memory[key]
+
+
 class Batch:
     """Writes gathered while a batch of events is handled, flushed in one transaction."""
 

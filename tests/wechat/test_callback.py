@@ -240,18 +240,16 @@ def test_a_body_just_under_64_kb_is_taken(app, plain_wechat):
     assert len(list(app.logged(InboundMessage.Received))) == 1
 
 
-def test_a_reply_not_ready_within_the_window_answers_success_and_goes_to_the_outbox(
-    app, settings, clock
-):
-    app.create_reply_rule("hi", "exact", ["你好"], {"type": "text", "content": "您好！"})
+def answered_before_done(app, settings, clock, receive, done, what: str) -> None:
+    """A text push whose work (`receive`, let go only after the answer) outlasts the reply
+    window: WeChat gets `success`; then wait, with the event loop still running, for `done`."""
     release = threading.Event()
-    receive = app.receive_wechat_message
 
-    def slow(inbound):
+    def late(inbound):
         release.wait(5)
         return receive(inbound)
 
-    app.receive_wechat_message = slow
+    app.receive_wechat_message = late
     api = FastAPI()
     include_wechat(api, app, settings, reply_within=0.05)
     with TestClient(api) as client:
@@ -259,9 +257,21 @@ def test_a_reply_not_ready_within_the_window_answers_success_and_goes_to_the_out
         assert answer.text == "success"
         release.set()
         deadline = time.monotonic() + 5
-        while not list(app.logged(InboundMessage.ReplyDeferred)):
-            assert time.monotonic() < deadline, "the late reply was never deferred"
+        while not done():
+            assert time.monotonic() < deadline, f"the late {what} never came"
             time.sleep(0.01)
+        time.sleep(0.1)  # the event loop copies the outcome to its own future meanwhile
+
+
+def test_a_reply_not_ready_within_the_window_answers_success_and_goes_to_the_outbox(
+    app, settings, clock
+):
+    app.create_reply_rule("hi", "exact", ["你好"], {"type": "text", "content": "您好！"})
+
+    def deferred() -> bool:
+        return bool(list(app.logged(InboundMessage.ReplyDeferred)))
+
+    answered_before_done(app, settings, clock, app.receive_wechat_message, deferred, "reply")
     [deferred] = app.logged(InboundMessage.ReplyDeferred)
     assert (deferred.openid, deferred.reply["content"]) == ("o-1", "您好！")
     assert deferred.outbox_key.startswith("passive:msg:")
@@ -270,24 +280,13 @@ def test_a_reply_not_ready_within_the_window_answers_success_and_goes_to_the_out
 def test_a_push_failing_after_the_window_is_logged_once_and_without_a_traceback(
     app, settings, clock, caplog
 ):
-    release = threading.Event()
-
     def failing(inbound):
-        release.wait(5)
         raise RuntimeError("the store went away")
 
-    app.receive_wechat_message = failing
-    api = FastAPI()
-    include_wechat(api, app, settings, reply_within=0.05)
-    with TestClient(api) as client:
-        answer = WeChatSide(client, clock).text("o-1", "你好")
-        assert answer.text == "success"
-        release.set()
-        deadline = time.monotonic() + 5
-        while not any("failed after the window" in r.getMessage() for r in caplog.records):
-            assert time.monotonic() < deadline, "the late failure was never logged"
-            time.sleep(0.01)
-        time.sleep(0.1)  # the event loop copies the outcome to its own future meanwhile
+    def logged() -> bool:
+        return any("failed after the window" in r.getMessage() for r in caplog.records)
+
+    answered_before_done(app, settings, clock, failing, logged, "failure log")
     gc.collect()  # an unretrieved asyncio future logs its exception when collected
     failures = [r for r in caplog.records if r.exc_info or "never retrieved" in r.getMessage()]
     assert failures == []

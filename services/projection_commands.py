@@ -44,9 +44,11 @@ def project(jobs: Jobs = DEFAULT_JOBS) -> None:
 def catch_up_first(worker: Worker, settings: Settings, jobs: int) -> None:
     """Far behind (a long stop, a new view), the views catch up in `jobs` processes first;
     should that fail, they go on in this process, which outlives database outages."""
-    behind = max(view.lag for view in worker.views.status())
-    if jobs < 2 or not worker.views.db.postgres or behind < PARALLEL_CATCH_UP_EVENTS:
+    if jobs < 2 or not worker.views.db.postgres:
         return  # (SQLite writes one transaction at a time: no gain in more processes)
+    behind = max(view.lag for view in worker.views.status())
+    if behind < PARALLEL_CATCH_UP_EVENTS:
+        return
     console.print(f"the views are {behind:,} events behind: catching up in {jobs} processes")
     try:
         done = catch_up_views(settings, jobs, worker.stop)

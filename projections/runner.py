@@ -6,10 +6,12 @@ so a crash never double-counts and a restart resumes where it stopped. The
 tracking row only moves forward (the library refuses a position that does not
 advance), so two runners on one view cannot both apply the same batch.
 
-Catching up (`run_once`, `rebuild`) reads and decodes the next batch on a thread of
-its own while this one's rows are written: the database's work on one batch
-overlaps the decoding of the next (the log only grows, so a page read ahead is
-still the log; it is used only if the views' positions are where it starts). A
+`run_once` works on three batches at once, each on a thread of its own: it reads and
+decodes the next batch, hands this one to the views' handlers, and writes the one
+before (the log only grows, so a page read ahead is still the log; it is used only if
+the views' positions are where it starts). One write is in flight at a time, and a
+handler's lookup first waits for it, so every lookup still sees every batch before its
+own. Python's work on one batch thus overlaps the database's work on another. A
 rebuild reads bigger pages (REBUILD_BATCH_SIZE: counters add up over more events,
 fewer rows to write), creates the views' secondary indexes after the last batch, in
 one sort each, instead of updating them row by row, and pauses Python's cyclic
@@ -24,7 +26,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +34,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from projections.decoding import reading_mapper
-from projections.sql import Database, tracking_recorder
+from projections.sql import Database, Sql, tracking_recorder
 from projections.view import Batch, View
 
 REBUILD_BATCH_SIZE = 20_000
@@ -77,6 +79,7 @@ class ProjectionRunner:
         self.db = Database(tracking_recorder(app))
         self.mapper = reading_mapper(app.mapper)
         self.ahead: tuple[int, Future[Page]] | None = None  # (its start, the page read ahead)
+        self.writing: Future[None] | None = None  # the batch being written
         self.topics = sorted({topic for view in self.views for topic in view.topics})
         with self.db.transaction(commit=True) as sql:
             if self.db.postgres:  # processes starting together must not race on CREATE TABLE
@@ -105,51 +108,97 @@ class ProjectionRunner:
         return [ViewStatus(name, pos, head) for name, pos in self.positions().items()]
 
     def run_once(self, progress: Progress | None = None) -> int:
-        """Process everything in the log now; returns how many notifications were read."""
-        total = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="projection-reader") as reader:
-            while True:
-                before = self.positions()
-                try:
-                    read, position, head = self.step(reader, before)
-                except IntegrityError:
-                    if self.positions() == before:
-                        raise  # nobody moved a view on: a view's own rows collided (a bug)
-                    continue  # another runner moved a view on: read the positions again
-                total += read
-                if progress:
-                    progress(position, head)
-                if position >= head:
-                    self.ahead = None
-                    return total
+        """Process everything in the log now; returns how many notifications were read.
 
-    def step(
-        self, reader: Executor | None = None, positions: dict[str, int] | None = None
-    ) -> tuple[int, int, int]:
-        """One batch: (notifications read, position reached, head of the log).
-
-        With a `reader`, the next batch is read and decoded on it meanwhile; `positions`
-        are the views' positions when the caller has just read them.
+        When it returns, every batch it read is written (rows and tracking committed).
         """
-        positions = positions if positions is not None else self.positions()
+        total = 0
+        try:
+            with (
+                ThreadPoolExecutor(1, thread_name_prefix="projection-reader") as reader,
+                ThreadPoolExecutor(1, thread_name_prefix="projection-writer") as writer,
+            ):
+                positions = self.positions()
+                while True:
+                    try:
+                        read, positions, head = self.advance(positions, reader, writer)
+                        if read == 0:
+                            self.settle()
+                            return total
+                    except Overtaken as overtaken:
+                        positions = self.positions()
+                        if positions == overtaken.started_from:
+                            raise  # nobody moved a view on: a view's own rows collided (a bug)
+                        self.ahead = None
+                        continue  # another runner moved a view on: go on from there
+                    total += read
+                    if progress:
+                        progress(min(positions.values()), head)
+        finally:
+            self.ahead = self.writing = None  # (after a failure: nothing stale for the next call)
+
+    def step(self) -> tuple[int, int, int]:
+        """One batch, handled and written now: (notifications read, position reached, head)."""
+        read, positions, head = self.advance(self.positions())
+        return read, min(positions.values()), head
+
+    def advance(
+        self,
+        positions: dict[str, int],
+        reader: Executor | None = None,
+        writer: Executor | None = None,
+    ) -> tuple[int, dict[str, int], int]:
+        """Hand the next batch to the views behind it and write their rows: (notifications
+        read, the views' positions once written, head of the log).
+
+        With a `reader`, the batch after is read and decoded on it meanwhile. With a
+        `writer`, the rows are written on it while the caller goes on; the batch before is
+        written before this one's write starts. A write fails (`Overtaken`) when another
+        runner moved a view on first.
+        """
         start = min(positions.values())
         head = self.app.recorder.max_notification_id() or 0
         if start >= head:
-            return 0, start, head
+            return 0, positions, head
         page = self.page_after(start, head)
         if reader is not None and page.end < head:
             self.ahead = (page.end, reader.submit(self.read, page.end, head))
         behind = [view for view in self.views if positions[view.name] < page.end]
-        with self.db.transaction(commit=True) as sql:
-            with self.db.pipeline(sql):
-                for view in behind:
-                    batch = Batch(sql, view.shape_of)
-                    events = page.events[bisect_right(page.ids, positions[view.name]) :]
-                    view.handle(events, batch)
-                    batch.flush(sql)
-            for view in behind:
-                self.db.tracking._insert_tracking(sql.cursor, Tracking(view.name, page.end))
-        return len(page.ids), page.end, head
+        with Lookups(self.db, self.settle) as lookups:
+            batches = [
+                (view, self.handled(view, page, positions[view.name], lookups)) for view in behind
+            ]
+        self.settle()
+        if writer is None:
+            self.write(batches, page.end, positions)
+        else:
+            self.writing = writer.submit(self.write, batches, page.end, positions)
+        return len(page.ids), {**positions, **{view.name: page.end for view in behind}}, head
+
+    @staticmethod
+    def handled(view: View, page: Page, position: int, lookups: Lookups) -> Batch:
+        """The view's writes for the page's events after its position."""
+        batch = Batch(lookups, view.shape_of)
+        view.handle(page.events[bisect_right(page.ids, position) :], batch)
+        return batch
+
+    def write(self, batches: list[tuple[View, Batch]], end: int, positions: dict[str, int]) -> None:
+        """The batches' rows and the views' new tracking positions, in one transaction."""
+        try:
+            with self.db.transaction(commit=True) as sql:
+                with self.db.pipeline(sql):
+                    for _, batch in batches:
+                        batch.flush(sql)
+                for view, _ in batches:
+                    self.db.tracking._insert_tracking(sql.cursor, Tracking(view.name, end))
+        except IntegrityError as collision:
+            raise Overtaken(positions) from collision
+
+    def settle(self) -> None:
+        """Wait for the write in flight, if any; its error is raised here."""
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            writing.result()
 
     def page_after(self, start: int, head: int) -> Page:
         """The page read ahead if it starts at `start`, else one read now."""
@@ -204,6 +253,43 @@ class ProjectionRunner:
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         return True
+
+
+class Overtaken(IntegrityError):
+    """A write collided: another runner moved a view on (or, if none did, a bug)."""
+
+    def __init__(self, started_from: dict[str, int]) -> None:
+        super().__init__("a view's batch collided with rows already written")
+        self.started_from = started_from  # the views' positions the write started from
+
+
+class Lookups:
+    """The handlers' reads while a batch is handled: they wait for the write in flight
+    (`settle`), so they see every batch before this one, then share one transaction."""
+
+    def __init__(self, db: Database, settle: Callable[[], None]) -> None:
+        self.db = db
+        self.settle = settle
+        self.transaction: ExitStack | None = None
+        self.sql: Sql | None = None
+
+    def __enter__(self) -> Lookups:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.transaction is not None:
+            self.transaction.close()
+
+    def rows(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.sql is None:
+            self.settle()
+            self.transaction = ExitStack()
+            self.sql = self.transaction.enter_context(self.db.transaction(commit=False))
+        return self.sql.rows(text, params)
+
+    def value(self, text: str, params: Sequence[Any] = ()) -> Any:
+        found = self.rows(text, params)
+        return found[0][0] if found else None
 
 
 def split_by_work(

@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from eventsourcing.utils import get_topic
 
@@ -48,6 +48,14 @@ def handles(*event_classes: type) -> Callable[[Handler], Handler]:
 ShapeOf = Callable[[str], Shape | None]
 
 
+class Reads(Protocol):
+    """What handlers may look up while handling: rows committed before their batch."""
+
+    def rows(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def value(self, text: str, params: Sequence[Any] = ()) -> Any: ...
+
+
 def remembered(memory: dict[str, Any], key: str, query: str, batch: Batch) -> Any:
     """A fact that never changes (who takes a quiz, a campaign's kind, a member's first
     store): from memory, else one lookup in the view's own table (`query` takes the key)."""
@@ -59,7 +67,7 @@ def remembered(memory: dict[str, Any], key: str, query: str, batch: Batch) -> An
 class Batch:
     """Writes gathered while a batch of events is handled, flushed in one transaction."""
 
-    def __init__(self, sql: Sql, shape_of: ShapeOf | None = None) -> None:
+    def __init__(self, sql: Reads, shape_of: ShapeOf | None = None) -> None:
         self.sql = sql  # for lookups while handling; writes wait for flush()
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
         self.counters: dict[str, dict[tuple[Any, ...], list[Any]]] = defaultdict(dict)

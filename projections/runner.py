@@ -186,6 +186,7 @@ class ProjectionRunner:
         """The batches' rows and the views' new tracking positions, in one transaction."""
         try:
             with self.db.transaction(commit=True) as sql:
+                self.db.take_write_lock(sql)
                 with self.db.pipeline(sql):
                     for _, batch in batches:
                         batch.flush(sql)

@@ -12,6 +12,7 @@ see projections/view.py (`plan`) and `Sql.run_group`.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -136,6 +137,33 @@ class Database:
             if self.postgres:
                 cursor.execute(f'SET LOCAL search_path TO "{self.tracking.datastore.schema}"')
             yield Sql(cursor, self.postgres)
+
+    def take_write_lock(self, sql: Sql) -> None:
+        """SQLite: take the one write lock now, trying every millisecond (PostgreSQL: nothing).
+
+        SQLite's own busy handler sleeps longer and longer between tries (up to 100 ms),
+        so a writer that meets another's short transaction would wait far longer than
+        that transaction holds the lock. A write statement that changes nothing takes
+        the lock; until the connection's busy timeout, it is tried again.
+        """
+        if self.postgres:
+            return
+        cursor = sql.cursor
+        cursor.execute("PRAGMA busy_timeout")
+        timeout_ms = cursor.fetchone()[0]
+        deadline = time.monotonic() + timeout_ms / 1000
+        cursor.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    cursor.execute(f"UPDATE {self.tracking_table} SET notification_id = 0 WHERE 0")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.001)
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
     @contextmanager
     def pipeline(self, sql: Sql) -> Iterator[None]:

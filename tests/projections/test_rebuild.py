@@ -1,5 +1,6 @@
 """A rebuild gives exactly the rows live processing gave, and runs resume after a stop."""
 
+import gc
 import random
 
 from domain.campaign import CampaignTerms, Reward
@@ -70,6 +71,32 @@ def test_a_rebuild_equals_live_processing(app, runner):
     ProjectionRunner(app, all_views(), batch_size=1000).rebuild()
     assert dump(live) == before
     assert all(status.lag == 0 for status in live.status())
+
+
+def test_far_behind_a_runner_reads_rebuild_pages_with_the_collector_paused(app, monkeypatch):
+    busy_log(app, 40, seed=13)
+    ProjectionRunner(app, all_views(), batch_size=13).run_once()
+    busy_log(app, 80, seed=14)  # the views are now more than a rebuild page behind
+    runner = ProjectionRunner(app, all_views(), batch_size=13, rebuild_batch_size=100)
+    pages: list[tuple[int, bool]] = []
+    read = runner.read
+
+    def recording(start: int, head: int):
+        pages.append((runner.batch_size, gc.isenabled()))
+        return read(start, head)
+
+    monkeypatch.setattr(runner, "read", recording)
+
+    runner.run_once()
+    assert len(pages) > 3 and set(pages) == {(100, False)}
+    assert gc.isenabled() and runner.batch_size == 13
+    app.follow("o-near")  # a little behind: live pages, the collector on
+    pages.clear()
+    runner.run_once()
+    assert set(pages) == {(13, True)}
+    caught_up = dump(runner)
+    ProjectionRunner(app, all_views(), batch_size=13).rebuild()
+    assert dump(runner) == caught_up
 
 
 def test_a_rebuild_in_two_processes_equals_live_processing(app, settings):

@@ -22,8 +22,8 @@ Run from the repository root:
    cohort's activity at a steady rate, and polls the views' tracking positions
    every few milliseconds. An event's lag is the time from its commit (the writer's
    save returned) until every view's position covers its notification id. The
-   followers: `worker` is the real `lianjie project` (views, then policies, in one
-   loop); `views` is the views alone in the same loop (the framework's own lag).
+   followers: `worker` is the real `lianjie project` (the views on its main thread,
+   the policies on another); `views` is the views alone (the framework's own lag).
    Everything is local and bounded in time.
 
 Prints a table at the end. --profile writes a pyinstrument profile of the
@@ -284,7 +284,7 @@ class PositionPoller(threading.Thread):
 
 
 def follower_process(follower: str, url: str, log: Path) -> subprocess.Popen:
-    """`lianjie project` (views, then policies, in one loop), or the views alone."""
+    """`lianjie project` (views; policies and outbox on threads), or the views alone."""
     if follower == "worker":
         command = [str(Path(sys.executable).parent / "lianjie"), "project"]
         if not Path(command[0]).exists():
@@ -569,7 +569,7 @@ def report(summary: dict, results: list[Result], copy_note: str, args: argparse.
                 f"{live.lag(0.5):>8.1f} {live.lag(0.95):>8.1f} {live.lag(0.99):>8.1f} {peak:>8.1f}"
             )
         say("(lag: from an event's commit until every view's tracking position covers it;")
-        say(" worker = `lianjie project`: views, then policies, in one loop; views = views alone)")
+        say(" worker = `lianjie project`: views, and policies on a thread; views = views alone)")
 
 
 if __name__ == "__main__":

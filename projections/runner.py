@@ -283,26 +283,22 @@ class Lookups:
     def __init__(self, db: Database, settle: Callable[[], None]) -> None:
         self.db = db
         self.settle = settle
-        self.transaction: ExitStack | None = None
+        self.opened = ExitStack()  # the lookups' transaction, once the first one is made
         self.sql: Sql | None = None
 
     def __enter__(self) -> Lookups:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.transaction is not None:
-            self.transaction.close()
+        self.opened.close()
 
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self.sql is None:
             self.settle()
-            self.transaction = ExitStack()
-            self.sql = self.transaction.enter_context(self.db.transaction(commit=False))
+            self.sql = self.opened.enter_context(self.db.transaction(commit=False))
         return self.sql.rows(text, params)
 
-    def value(self, text: str, params: Sequence[Any] = ()) -> Any:
-        found = self.rows(text, params)
-        return found[0][0] if found else None
+    value = Sql.value  # (the first column of the first row, through `rows` above)
 
 
 def split_by_work(

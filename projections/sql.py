@@ -159,7 +159,8 @@ class Database:
                     cursor.execute(f"UPDATE {self.tracking_table} SET notification_id = 0 WHERE 0")
                     return
                 except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) or time.monotonic() >= deadline:
+                    busy = error.sqlite_errorcode == sqlite3.SQLITE_BUSY
+                    if not busy or time.monotonic() >= deadline:
                         raise
                     time.sleep(0.001)
         finally:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from domain.claim_review import ClaimReview
 from projections.queues import counts_by_status, page_in_status
-from projections.sql import Database, iso
+from projections.sql import Database, iso, optional_uuid
 from projections.view import Batch, View, handles
 
 STATUSES = ("held", "approved", "rejected", "out-of-stock")
@@ -81,10 +81,6 @@ COLUMNS = (
     "review_id, campaign_id, member_id, device, other_members, status, held_at, claim_id, "
     "decided_at, operator_id, note"
 )
-
-
-def optional_uuid(text: str | None) -> UUID | None:
-    return UUID(text) if text else None
 
 
 def claim_review_row(row: tuple) -> ClaimReviewRow:

@@ -13,7 +13,7 @@ from uuid import UUID
 from domain.conversation import Conversation
 from domain.member import Member
 from domain.personal import ERASED
-from projections.sql import Database, iso
+from projections.sql import Database, iso, optional_uuid
 from projections.view import Batch, View, handles
 
 SETTLED = "status = 'closed', waiting = 0, waiting_since = NULL, agent_id = NULL"
@@ -179,12 +179,12 @@ def open_conversations(
             OpenConversation(
                 conversation_id=UUID(conversation),
                 openid=openid,
-                member_id=UUID(member) if member else None,
+                member_id=optional_uuid(member),
                 waiting=waiting,
                 waiting_since=since_at,
                 waiting_seconds=max(0, int((now - since_at).total_seconds())),
                 last_message_at=datetime.fromisoformat(last),
-                agent_id=UUID(agent) if agent else None,
+                agent_id=optional_uuid(agent),
             )
         )
     return found
@@ -198,9 +198,7 @@ def conversation_messages(db: Database, conversation_id: UUID) -> list[InboxMess
         [str(conversation_id)],
     )
     return [
-        InboxMessage(
-            direction, key, msg_type, text, datetime.fromisoformat(at), UUID(a) if a else None
-        )
+        InboxMessage(direction, key, msg_type, text, datetime.fromisoformat(at), optional_uuid(a))
         for direction, key, msg_type, text, at, a in rows
     ]
 

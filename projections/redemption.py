@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.coupon import Coupon, CouponState, coupon_status, redemption_refusal
-from projections.sql import Database, iso
+from projections.sql import Database, iso, optional_uuid
 from projections.view import Batch, View, handles
 
 COLUMNS = (
@@ -154,7 +154,7 @@ def check_redemption(
         valid_until=state.valid_until,
         store_ids=state.store_ids,
         redeemed_at=state.redeemed_at,
-        redeemed_store_id=UUID(redeemed_store) if redeemed_store else None,
+        redeemed_store_id=optional_uuid(redeemed_store),
         redeemable=refusal is None,
         reason=refusal.slug if refusal else None,
     )

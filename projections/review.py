@@ -9,7 +9,7 @@ from uuid import UUID
 
 from domain.review import ReferralReview
 from projections.queues import counts_by_status, page_in_status
-from projections.sql import Database, iso
+from projections.sql import Database, iso, optional_uuid
 from projections.view import Batch, View, handles
 
 STATUSES = ("flagged", "approved", "rejected", "refused", "capped", "cleared")
@@ -92,12 +92,12 @@ def review_row(row: tuple) -> ReviewRow:
         UUID(review_id),
         UUID(member_id),
         UUID(referrer_id),
-        UUID(campaign_id) if campaign_id else None,
+        optional_uuid(campaign_id),
         status,
         reasons.split(",") if reasons else [],
         datetime.fromisoformat(followed),
         datetime.fromisoformat(decided) if decided else None,
-        UUID(operator_id) if operator_id else None,
+        optional_uuid(operator_id),
         note or "",
     )
 

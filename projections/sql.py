@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
@@ -35,6 +36,11 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
+
+
+def optional_uuid(text: str | None) -> UUID | None:
+    """A UUID column read back: NULL or empty text is None."""
+    return UUID(text) if text else None
 
 
 def local_day(moment: datetime) -> str:

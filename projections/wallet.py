@@ -19,7 +19,7 @@ from projections.referrals import (
     Verdict,
     held_table,
 )
-from projections.sql import Database, iso
+from projections.sql import Database, iso, optional_uuid
 from projections.view import Batch, View, handles
 
 EXPIRING_WITHIN = timedelta(days=30)
@@ -235,7 +235,7 @@ def wallet(db: Database, member_id: UUID, now: datetime, store_id: UUID | None =
         openid=openid,
         following=bool(following),
         member_since=datetime.fromisoformat(since),
-        store_id=UUID(home_store) if home_store else None,
+        store_id=optional_uuid(home_store),
         points=points,
         points_expiring_soon=expiring_soon(db, account, now),
         tags=member_tags(db, member_id),

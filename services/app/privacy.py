@@ -121,9 +121,11 @@ class DataKeys:
         would otherwise spend its time on a query and a commit per member."""
         wanted = sorted({str(member_id) for member_id in member_ids})
         rows = self.keys_where_in(
-            "member_id", wanted, "member_id, key_id, data_key", "created_at DESC, key_id DESC"
+            "member_id", wanted, "member_id, key_id, data_key", "created_at, key_id"
         )
-        found = {member: (UUID(key_id), bytes(key)) for member, key_id, key in rows}
+        found: dict[str, tuple[UUID, bytes]] = {}
+        for member, key_id, key in rows:
+            found.setdefault(member, (UUID(key_id), bytes(key)))  # the oldest, as `current` takes
         made = {m: (uuid4(), AESGCM.generate_key(bit_length=256)) for m in wanted if m not in found}
         if made:
             now = datetime.now(UTC).isoformat()

@@ -6,15 +6,18 @@ so a crash never double-counts and a restart resumes where it stopped. The
 tracking row only moves forward (the library refuses a position that does not
 advance), so two runners on one view cannot both apply the same batch.
 
-`run_once` works on three batches at once, each on a thread of its own: it reads and
-decodes the next batch, hands this one to the views' handlers, and writes the one
-before (the log only grows, so a page read ahead is still the log; it is used only if
-the views' positions are where it starts). One write is in flight at a time, and a
-handler's lookup first waits for it, so every lookup still sees every batch before its
-own. Python's work on one batch thus overlaps the database's work on another.
+`run_once` reads and decodes the next batch on a thread of its own while this one is
+handled and written (the log only grows, so a page read ahead is still the log; it is
+used only if the views' positions are where it starts).
 
 Far behind (a rebuild, a catch-up after a long stop or for a new view), `run_once`
-reads bigger pages (REBUILD_BATCH_SIZE: counters add up over more events, fewer rows
+works on three batches at once: it also writes each batch on a third thread while the
+next one goes through the views' handlers. One write is in flight at a time, and a
+handler's lookup first waits for it, so every lookup still sees every batch before its
+own; Python's work on one batch overlaps the database's work on another. Following the
+log live, batches are small and the write stays on the calling thread, so a runner
+holds no more pooled connections at once than the reader's and its own. Far behind, it
+also reads bigger pages (REBUILD_BATCH_SIZE: counters add up over more events, fewer rows
 to write) and pauses Python's cyclic garbage collector, whose full passes over the
 views' growing memory of members and coupons cost more the longer the log (a third of
 a 1M-event catch-up's time before it was paused). A rebuild also creates the views'
@@ -29,7 +32,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,21 +123,26 @@ class ProjectionRunner:
         positions = self.positions()
         behind = (self.app.recorder.max_notification_id() or 0) - min(positions.values())
         if behind < self.rebuild_batch_size:
-            return self.follow(positions, progress)
+            return self.follow(positions, progress, writing_aside=False)
         live_batch_size, self.batch_size = self.batch_size, self.rebuild_batch_size
         try:
             with collector_paused():
-                return self.follow(positions, progress)
+                return self.follow(positions, progress, writing_aside=True)
         finally:
             self.batch_size = live_batch_size
 
-    def follow(self, positions: dict[str, int], progress: Progress | None) -> int:
-        """Batches from `positions` until the head of the log, three in hand at once."""
+    def follow(
+        self, positions: dict[str, int], progress: Progress | None, writing_aside: bool
+    ) -> int:
+        """Batches from `positions` until the head of the log; `writing_aside`, each one's
+        rows are written on a thread of their own while the next is handled."""
         total = 0
         try:
             with (
                 ThreadPoolExecutor(1, thread_name_prefix="projection-reader") as reader,
-                ThreadPoolExecutor(1, thread_name_prefix="projection-writer") as writer,
+                ThreadPoolExecutor(1, thread_name_prefix="projection-writer")
+                if writing_aside
+                else nullcontext() as writer,
             ):
                 while True:
                     try:

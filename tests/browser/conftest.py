@@ -51,6 +51,10 @@ NAMED_ROLES = {
     "button", "textbox", "combobox", "link", "checkbox", "radio", "spinbutton", "searchbox",
     "tab", "slider", "switch", "menuitem", "listbox", "image", "img",
 }  # fmt: skip
+# How long an action or an assertion waits for the page. These tests check what the page
+# shows, not how fast: next to the suite's other worker on a 2-core machine, a round
+# trip can take seconds (Playwright's assertions would give up after 5).
+PATIENCE_MS = 15_000
 
 
 @dataclass
@@ -205,6 +209,7 @@ def playwright() -> Iterator[object]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed: .venv/bin/pip install -e '.[dev]'")
+    expect.set_options(timeout=PATIENCE_MS)
     with sync_playwright() as driver:
         yield driver
 
@@ -230,7 +235,7 @@ def new_page(browser, site: Site):
             base_url=site.url,
             **options,
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(PATIENCE_MS)
         contexts.append(context)
         return context.new_page()
 

@@ -31,7 +31,9 @@ def project(jobs: Jobs = DEFAULT_JOBS) -> None:
     """Run every projection, policy and (with WeChat credentials) the outbox sender."""
     settings = Settings()
     application = bootstrap(settings)
-    worker = Worker(application, sender=sender_from_settings(application, settings))
+    worker = Worker(
+        application, sender=sender_from_settings(application, settings), own_process=True
+    )
     stop_on_signals(worker)
     catch_up_first(worker, settings, jobs)
     console.print("following the event log; Ctrl-C stops")

@@ -99,6 +99,31 @@ def test_far_behind_a_runner_reads_rebuild_pages_with_the_collector_paused(app, 
     assert dump(runner) == caught_up
 
 
+def test_a_worker_of_its_own_process_freezes_what_its_catch_up_leaves(app):
+    busy_log(app, 80, seed=15)
+    worker = Worker(app, batch_size=13, own_process=True)
+    worker.views.rebuild_batch_size = 50
+    frozen = gc.get_freeze_count()
+    try:
+        assert worker.run_views() >= 50  # a catch-up: the views were a rebuild page behind
+        caught_up = gc.get_freeze_count()
+        assert caught_up > frozen
+        app.follow("o-later")
+        assert worker.run_views() == 1  # following live: nothing more is frozen
+        assert gc.get_freeze_count() <= caught_up  # (frozen objects can still be freed)
+    finally:
+        gc.unfreeze()
+
+
+def test_a_worker_on_a_thread_of_the_api_freezes_nothing(app):
+    busy_log(app, 80, seed=16)
+    worker = Worker(app, batch_size=13)
+    worker.views.rebuild_batch_size = 50
+    frozen = gc.get_freeze_count()
+    assert worker.run_views() >= 50
+    assert gc.get_freeze_count() <= frozen
+
+
 def test_a_rebuild_in_two_processes_equals_live_processing(app, settings):
     """On PostgreSQL; SQLite, one writer at a time, keeps to one process."""
     busy_log(app, 120, seed=11)

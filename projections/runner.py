@@ -77,8 +77,11 @@ class ProjectionRunner:
         views: Sequence[View],
         batch_size: int = 5000,
         rebuild_batch_size: int = REBUILD_BATCH_SIZE,
+        *,
+        freeze_after_catch_up: bool = False,
     ) -> None:
         self.app = app
+        self.freeze_after_catch_up = freeze_after_catch_up  # (see collector_paused)
         self.views = list(views)
         self.batch_size = batch_size
         self.rebuild_batch_size = rebuild_batch_size
@@ -126,7 +129,7 @@ class ProjectionRunner:
             return self.follow(positions, progress, writing_aside=False)
         live_batch_size, self.batch_size = self.batch_size, self.rebuild_batch_size
         try:
-            with collector_paused():
+            with collector_paused(keep_frozen=self.freeze_after_catch_up):
                 return self.follow(positions, progress, writing_aside=True)
         finally:
             self.batch_size = live_batch_size
@@ -324,25 +327,24 @@ def split_by_work(
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off (what exists now frozen) for a while."""
+def collector_paused(*, keep_frozen: bool = False) -> Iterator[None]:
+    """Python's cyclic garbage collector off (what exists now frozen) for a while.
+
+    `keep_frozen`: afterwards, collect once and freeze what survives too, for good. For
+    a process whose views just caught up: what they remember of members and coupons is
+    most of what it holds, and lives as long as it does. A full pass over a 1M-event
+    log's views took 150-180 ms, a stall of every thread; frozen, it is skipped. Frozen
+    objects that later become cyclic garbage are never freed, so this is only for a
+    process of its own (`lianjie project`), never a thread of the API.
+    """
     gc.freeze()
     gc.disable()
     try:
         yield
     finally:
         gc.enable()
-        gc.unfreeze()
-
-
-def freeze_survivors() -> None:
-    """Collect once, then freeze what survives out of the collector's later passes.
-
-    For a process whose views just caught up: what they remember of members and coupons
-    is most of what it holds, and lives as long as it does. A full pass over a
-    1M-event log's views took 150-180 ms, a stall of every thread; frozen, it is
-    skipped. Frozen objects that later become cyclic garbage are never freed, so this
-    is only for a process of its own (`lianjie project`), never a thread of the API.
-    """
-    gc.collect()
-    gc.freeze()
+        if keep_frozen:
+            gc.collect()
+            gc.freeze()
+        else:
+            gc.unfreeze()

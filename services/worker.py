@@ -9,7 +9,7 @@ from collections.abc import Callable
 from threading import Event, Thread
 
 from projections.catalog import all_views
-from projections.runner import ProjectionRunner, freeze_survivors
+from projections.runner import ProjectionRunner
 from projections.wakeup import wakeup_for
 from services.app import Lianjie
 from services.outbound.sender import Sender
@@ -32,23 +32,18 @@ class Worker:
         own_process: bool = False,
     ):
         self.app = app
-        self.own_process = own_process  # (`lianjie project`, not a thread of the API)
-        self.views = ProjectionRunner(app, all_views(), batch_size=batch_size)
+        # In a process of its own (`lianjie project`), what the views remember after a
+        # catch-up is frozen out of the garbage collector's later full passes.
+        self.views = ProjectionRunner(
+            app, all_views(), batch_size=batch_size, freeze_after_catch_up=own_process
+        )
         self.policies = Policies(app)
         self.sender = sender
         self.stop = Event()
 
     def run_once(self) -> int:
         """Process what is new now; returns how many notifications were read."""
-        return self.run_views() + self.policies.run_once()
-
-    def run_views(self) -> int:
-        """The views' new notifications. In a process of its own, what the views remember
-        after a catch-up is frozen out of the garbage collector's later full passes."""
-        read = self.views.run_once()
-        if self.own_process and read >= self.views.rebuild_batch_size:
-            freeze_survivors()
-        return read
+        return self.views.run_once() + self.policies.run_once()
 
     def run_forever(self, poll_interval: float = 0.02) -> None:
         """Until `stop` is set: views here, policies and the sender on threads of their own,
@@ -60,7 +55,7 @@ class Worker:
         for helper in helpers:
             helper.start()
         try:
-            self.keep_following("views", self.run_views, poll_interval)
+            self.keep_following("views", self.views.run_once, poll_interval)
         finally:
             self.stop.set()
             for helper in helpers:

@@ -25,6 +25,11 @@ Run from the repository root:
    followers: `worker` is the real `lianjie project` (the views on its main thread,
    the policies on another); `views` is the views alone (the framework's own lag).
    Everything is local and bounded in time.
+4. With --ceiling, the work no rebuild can skip, timed on one thread after the rebuild:
+   reading and decoding the log, then that and every view's handlers (their lookups
+   included) with nothing written. All of it runs under one GIL, so events per CPU
+   second of that thread is the most a rebuild in one process can reach, however its
+   writes are made.
 
 Prints a table at the end. --profile writes a pyinstrument profile of the
 PostgreSQL rebuild (pip install pyinstrument; it is not a project dependency).
@@ -54,7 +59,7 @@ from eventsourcing.persistence import Tracking
 from infra.bench.loggen import LogGenerator, Shape
 from infra.bench.processes import fresh_schema, postgres
 from projections.catalog import all_views
-from projections.runner import REBUILD_BATCH_SIZE, ProjectionRunner
+from projections.runner import REBUILD_BATCH_SIZE, Lookups, ProjectionRunner, collector_paused
 from services.app import Lianjie
 from services.bootstrap import bootstrap
 from services.policies import TRACKING_NAME
@@ -91,6 +96,8 @@ class Result:
     handled: int = 0
     live: list[Live] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    read_cpu: float = 0.0  # --ceiling: reading and decoding the log, CPU seconds
+    handle_cpu: float = 0.0  # --ceiling: the views' handlers on it, nothing written
 
     @property
     def rebuild_rate(self) -> float:
@@ -196,6 +203,28 @@ def rebuild(
             result.handled = runner.rebuild()
     result.rebuild_seconds = time.perf_counter() - started
     result.rebuild_cpu = process_and_children_cpu() - cpu
+
+
+def ceiling(app: Lianjie, result: Result, args: argparse.Namespace) -> None:
+    """The CPU a rebuild cannot skip, on this thread: reading and decoding the log, and
+    every view's handlers on it (lookups included), with nothing written."""
+    runner = ProjectionRunner(app, all_views(), batch_size=args.batch_size)
+    head, start = app.recorder.max_notification_id() or 0, 0
+    with collector_paused():  # as a rebuild runs
+        while start < head:
+            reading = time.thread_time()
+            page = runner.read(start, head)
+            handling = time.thread_time()
+            with Lookups(runner.db, runner.settle) as lookups:
+                for view in runner.views:
+                    runner.handled(view, page, start, lookups)
+            result.read_cpu += handling - reading
+            result.handle_cpu += time.thread_time() - handling
+            start = page.end
+
+
+def per_cpu_second(events: int, seconds: float) -> float:
+    return events / seconds if seconds else 0.0
 
 
 def process_and_children_cpu() -> float:
@@ -436,6 +465,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="profile each rebuild (needs pyinstrument)"
     )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="after each rebuild, time reading, decoding and handling the log with no writes",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.members = min(args.members, 15_000)
@@ -518,6 +552,10 @@ def run_backend(
         f"[{result.backend}] rebuilt {result.events:,} events ({result.handled:,} read by views) "
         f"in {result.rebuild_seconds:.1f} s: {result.rebuild_rate:,.0f} events/s"
     )
+    if args.ceiling:
+        say(f"[{result.backend}] timing the rebuild's ceiling: reading and handling, no writes …")
+        ceiling(app, result, args)
+        say(f"[{result.backend}] {ceiling_line(result)}")
     for follower in args.followers:
         live = Live(follower)
         result.live.append(live)
@@ -530,6 +568,16 @@ def run_backend(
             f"[{result.backend}] {follower}: lag p50 {live.lag(0.5):.1f} ms, "
             f"p95 {live.lag(0.95):.1f} ms, p99 {live.lag(0.99):.1f} ms"
         )
+
+
+def ceiling_line(result: Result) -> str:
+    read = per_cpu_second(result.events, result.read_cpu)
+    handled = per_cpu_second(result.events, result.read_cpu + result.handle_cpu)
+    return (
+        f"ceiling, events per CPU second of one thread: reading and decoding {read:,.0f} "
+        f"({result.read_cpu:.1f} s); with the views' handlers, nothing written {handled:,.0f} "
+        f"({result.read_cpu + result.handle_cpu:.1f} s)"
+    )
 
 
 def report(summary: dict, results: list[Result], copy_note: str, args: argparse.Namespace) -> None:
@@ -552,6 +600,8 @@ def report(summary: dict, results: list[Result], copy_note: str, args: argparse.
         )
         for note in r.notes:
             say(f"  {r.backend}: {note}")
+        if r.read_cpu:
+            say(f"  {r.backend}: {ceiling_line(r)}")
     lives = [(r.backend, live) for r in results for live in r.live]
     if lives:
         say("")

@@ -16,6 +16,7 @@ from projections.leaderboard import referral_leaderboard
 from projections.runner import ProjectionRunner
 from projections.segments import segment_members
 from projections.wallet import exported_members, wallet
+from services.app.privacy import IDS_PER_QUERY, DataKeys
 from services.bootstrap import bootstrap
 from services.settings import Settings
 from tests.projections.conftest import dump
@@ -160,3 +161,16 @@ def test_a_reader_brings_the_keys_of_a_page_in_one_query(app, database_url):
         reader.close()
     assert openids == {f"o-many-{n}" for n in range(30)}
     assert len([query for query in queries if "member_data_keys" in query]) == 1
+
+
+def test_more_keys_than_one_query_lists_are_all_found_and_a_missing_one_reads_erased(app):
+    members = [uuid4() for _ in range(2 * IDS_PER_QUERY + 500)]
+    app.personal_data.prepare(members)
+    key_ids = [str(app.personal_data.current(member)[0]) for member in members]
+    erased = str(uuid4())
+    reader = DataKeys(app.personal_data.db, ttl=30)
+
+    found = reader.fetch([*key_ids, erased])
+
+    assert all(found[key_id] is not None for key_id in key_ids)
+    assert found[erased] is None

@@ -108,6 +108,7 @@ def test_postgres_stopped_for_ten_seconds_answers_503_then_recovers_losing_nothi
     assert all(process.alive() for process in deployed.processes)
     for api in deployed.apis:
         assert "Traceback" not in api.output(), api.output()
+    late_tries = sum(api.output().count("trying again") for api in deployed.apis)
 
     app = bootstrap(Settings(database_url=url))
     try:
@@ -121,5 +122,6 @@ def test_postgres_stopped_for_ten_seconds_answers_503_then_recovers_losing_nothi
         f"{sum(a.acknowledged for a in during)} succeeded; slowest answer {slowest:.1f} s "
         f"(bound {ANSWER_BOUND_SECONDS} s); first success {recovered_after:.1f} s after the "
         f"restart, no process restarted; {len(load.answers)} answers in all; acknowledged "
-        f"and in the log: {in_log}; views caught up with the log"
+        f"and in the log: {in_log}; pushes tried again after their window: {late_tries}; "
+        "views caught up with the log"
     )

@@ -8,6 +8,7 @@ import gc
 import threading
 import time
 
+import psycopg
 import pytest
 import xmltodict
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from services.wechat import include_wechat
 from tests.wechat.wechat_side import ACCOUNT, AES_KEY, TOKEN, WeChatSide, sign, to_xml
 
 OTHER_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+DATABASE_GONE = psycopg.OperationalError("server closed the connection unexpectedly")
 
 
 def head(app) -> int:
@@ -242,7 +244,8 @@ def test_a_body_just_under_64_kb_is_taken(app, plain_wechat):
 
 def answered_before_done(app, settings, clock, receive, done, what: str) -> None:
     """A text push whose work (`receive`, let go only after the answer) outlasts the reply
-    window: WeChat gets `success`; then wait, with the event loop still running, for `done`."""
+    window: WeChat gets `success`; then wait, with the event loop still running, for `done`.
+    Work that meets a storage fault is tried again twice, 10 ms apart."""
     release = threading.Event()
 
     def late(inbound):
@@ -251,7 +254,7 @@ def answered_before_done(app, settings, clock, receive, done, what: str) -> None
 
     app.receive_wechat_message = late
     api = FastAPI()
-    include_wechat(api, app, settings, reply_within=0.05)
+    include_wechat(api, app, settings, reply_within=0.05, late_retry_delays=(0.01, 0.01))
     with TestClient(api) as client:
         answer = WeChatSide(client, clock).text("o-1", "你好")
         assert answer.text == "success"
@@ -291,3 +294,40 @@ def test_a_push_failing_after_the_window_is_logged_once_and_without_a_traceback(
     failures = [r for r in caplog.records if r.exc_info or "never retrieved" in r.getMessage()]
     assert failures == []
     assert sum("failed after the window" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_push_meeting_a_storage_fault_after_the_window_is_tried_again_until_recorded(
+    app, settings, clock, caplog
+):
+    app.create_reply_rule("hi", "exact", ["你好"], {"type": "text", "content": "您好！"})
+    receive, faults = app.receive_wechat_message, [DATABASE_GONE, DATABASE_GONE]
+
+    def database_back_on_the_third_try(inbound):
+        if faults:
+            raise faults.pop()
+        return receive(inbound)
+
+    def deferred() -> bool:
+        return bool(list(app.logged(InboundMessage.ReplyDeferred)))
+
+    answered_before_done(app, settings, clock, database_back_on_the_third_try, deferred, "reply")
+    assert len(list(app.logged(InboundMessage.Received))) == 1
+    [deferred] = app.logged(InboundMessage.ReplyDeferred)
+    assert (deferred.openid, deferred.reply["content"]) == ("o-1", "您好！")
+    assert sum("trying again" in r.getMessage() for r in caplog.records) == 2
+    assert not any("failed after the window" in r.getMessage() for r in caplog.records)
+
+
+def test_a_storage_fault_outlasting_the_tries_is_logged_once_for_replay(
+    app, settings, clock, caplog
+):
+    def database_never_back(inbound):
+        raise DATABASE_GONE
+
+    def logged() -> bool:
+        return any("failed after the window" in r.getMessage() for r in caplog.records)
+
+    answered_before_done(app, settings, clock, database_never_back, logged, "failure log")
+    assert sum("trying again" in r.getMessage() for r in caplog.records) == 2
+    assert sum("failed after the window" in r.getMessage() for r in caplog.records) == 1
+    assert list(app.logged(InboundMessage.Received)) == []

@@ -101,11 +101,23 @@ class Result:
 
     @property
     def rebuild_rate(self) -> float:
-        return self.events / self.rebuild_seconds if self.rebuild_seconds else 0.0
+        return per_second(self.events, self.rebuild_seconds)
 
     @property
     def catch_up_rate(self) -> float:
-        return self.events / self.catch_up_seconds if self.catch_up_seconds else 0.0
+        return per_second(self.events, self.catch_up_seconds)
+
+    @property
+    def read_rate(self) -> float:  # --ceiling: events per CPU second, reading and decoding
+        return per_second(self.events, self.read_cpu)
+
+    @property
+    def handled_rate(self) -> float:  # --ceiling: the same with the views' handlers too
+        return per_second(self.events, self.read_cpu + self.handle_cpu)
+
+
+def per_second(events: int, seconds: float) -> float:
+    return events / seconds if seconds else 0.0
 
 
 def say(text: str) -> None:
@@ -221,10 +233,6 @@ def ceiling(app: Lianjie, result: Result, args: argparse.Namespace) -> None:
             result.read_cpu += handling - reading
             result.handle_cpu += time.thread_time() - handling
             start = page.end
-
-
-def per_cpu_second(events: int, seconds: float) -> float:
-    return events / seconds if seconds else 0.0
 
 
 def process_and_children_cpu() -> float:
@@ -571,12 +579,10 @@ def run_backend(
 
 
 def ceiling_line(result: Result) -> str:
-    read = per_cpu_second(result.events, result.read_cpu)
-    handled = per_cpu_second(result.events, result.read_cpu + result.handle_cpu)
     return (
-        f"ceiling, events per CPU second of one thread: reading and decoding {read:,.0f} "
-        f"({result.read_cpu:.1f} s); with the views' handlers, nothing written {handled:,.0f} "
-        f"({result.read_cpu + result.handle_cpu:.1f} s)"
+        f"ceiling, events per CPU second of one thread: reading and decoding "
+        f"{result.read_rate:,.0f} ({result.read_cpu:.1f} s); with the views' handlers, nothing "
+        f"written {result.handled_rate:,.0f} ({result.read_cpu + result.handle_cpu:.1f} s)"
     )
 
 
